@@ -27,7 +27,7 @@ unit: node_modules/.installed
 	$(NODE) scripts/run-tests.ts $(T)
 
 bench: deps
-	$(NODE) bench/run.ts
+	$(NODE) bench/run.ts $(B)
 
 run: deps
 	$(NODE) scripts/run.ts

@@ -1,2 +1,3 @@
 // @trc/core: the platform's pure domain logic. No I/O, no clock, no randomness of its own.
 export * from './errors/errors.ts';
+export * from './resources/quantity.ts';
