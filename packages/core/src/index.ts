@@ -1,3 +1,4 @@
 // @trc/core: the platform's pure domain logic. No I/O, no clock, no randomness of its own.
 export * from './errors/errors.ts';
+export * from './events/index.ts';
 export * from './resources/quantity.ts';

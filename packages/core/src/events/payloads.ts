@@ -1,0 +1,95 @@
+// The payload of each event type: the contract between the control plane that writes the log and every
+// reader of it (projections, node agents, the CLI). Payloads only grow: a field is added as optional.
+import type { EventType } from './registry.ts';
+
+export type EnvName = 'prod' | 'staging';
+export const ENV_NAMES: readonly EnvName[] = ['prod', 'staging'];
+
+export type TokenKind = 'operator' | 'org' | 'join' | 'node';
+
+/** Per-org limits; `null` means unlimited, stated explicitly. */
+export interface QuotaLimits {
+  readonly memoryBytes: number | null;
+  readonly instances: number | null;
+  readonly publicRoutes: number | null;
+  readonly ipv4Addresses: number | null;
+}
+
+/** What a release runs per process type (from the manifest). */
+export interface ReleaseProcess {
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  readonly count: number;
+}
+
+/**
+ * A secret bundle sealed with AES-256-GCM: the bundle under a fresh data key, the data key wrapped by the
+ * platform master key. All fields base64; none of them reveals a value without the master key.
+ */
+export interface SealedBundle {
+  readonly masterKeyId: string;
+  readonly wrappedKey: string;
+  readonly keyIv: string;
+  readonly keyTag: string;
+  readonly iv: string;
+  readonly tag: string;
+  readonly ciphertext: string;
+}
+
+export interface EventPayloads {
+  OrgCreated: { readonly org: string };
+  ApiTokenCreated: { readonly tokenId: string; readonly kind: TokenKind; readonly name: string; readonly sha256: string; readonly org?: string; readonly node?: string };
+  ApiTokenRevoked: { readonly tokenId: string; readonly org?: string };
+  AppCreated: { readonly app: string; readonly org: string };
+  AppDeleted: { readonly app: string; readonly org: string };
+  EnvironmentCreated: { readonly app: string; readonly org: string; readonly env: EnvName };
+  ReleaseCreated: {
+    readonly app: string;
+    readonly org: string;
+    readonly version: number;
+    readonly image: string;
+    readonly digest: string;
+    readonly processes: Readonly<Record<string, ReleaseProcess>>;
+    /** The manifest text as submitted, when one was. */
+    readonly manifest?: string;
+  };
+  DeployStarted: { readonly deployId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly release: number };
+  ProcessScaled: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly count: number };
+  SecretBundleVersioned: {
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly version: number;
+    /** Every key in the bundle, sorted; never a value. */
+    readonly names: readonly string[];
+    readonly changed: readonly string[];
+    readonly removed: readonly string[];
+    readonly sealed: SealedBundle;
+  };
+  RestartRequired: {
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly processType: string;
+    readonly reason: 'secrets';
+    readonly bundleVersion: number;
+    /** The release keeps running: a restart never changes the image digest. */
+    readonly release: number;
+    readonly digest: string;
+  };
+  QuotasChanged: { readonly org: string; readonly limits: QuotaLimits };
+  NodeRegistered: { readonly node: string; readonly cores: number; readonly memoryBytes: number; readonly reservedMemoryBytes: number };
+  NodeCapacityReported: { readonly node: string; readonly cores: number; readonly memoryBytes: number; readonly reservedMemoryBytes: number };
+  NodeMarkedDown: { readonly node: string; readonly reason: string };
+  NodeMarkedUp: { readonly node: string };
+  ClusterSettingsChanged: { readonly cpuOvercommit: number; readonly memorySafetyBufferBytes: number };
+}
+
+// Every registered type has a payload shape, and every payload shape a registered type.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const PAYLOADS_COVER_REGISTRY: Exact<keyof EventPayloads, EventType> = true;
+
+/** An event of a known type with its typed payload. */
+export type TypedEvent<T extends EventType = EventType> = {
+  [K in T]: { readonly type: K; readonly payload: EventPayloads[K] };
+}[T];
