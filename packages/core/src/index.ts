@@ -2,3 +2,4 @@
 export * from './errors/errors.ts';
 export * from './events/index.ts';
 export * from './resources/quantity.ts';
+export * from './proxy-v2/index.ts';
