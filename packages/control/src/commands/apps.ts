@@ -1,0 +1,161 @@
+// Commands on apps, their environments, releases, deploys and scaling.
+import { ENV_NAMES, parseMemoryQuantity, userError, type EnvName, type Problem, type ReleaseProcess } from '@trc/core';
+import { aggregates, type AppState, type EnvState, type ReleaseState } from '../state/state.ts';
+import { notFound, requireApp, requireOrg, visibleOrg, type Actor } from './actor.ts';
+import type { Control } from './control.ts';
+import { nameProblem } from './names.ts';
+import { newId } from './tokens.ts';
+import { invalid } from './validate.ts';
+
+export interface AppView {
+  readonly name: string;
+  readonly org: string;
+  readonly createdAt: string;
+  readonly envs: Record<string, EnvView>;
+}
+
+export interface EnvView {
+  readonly name: EnvName;
+  readonly release: number | null;
+  readonly scale: Record<string, number>;
+  readonly secretsVersion: number | null;
+  readonly restarts: EnvState['restarts'];
+}
+
+function envView(e: EnvState): EnvView {
+  return { name: e.name, release: e.release, scale: { ...e.scale }, secretsVersion: e.secrets?.version ?? null, restarts: { ...e.restarts } };
+}
+
+function appView(a: AppState): AppView {
+  const envs: Record<string, EnvView> = {};
+  for (const e of Object.values(a.envs)) envs[e.name] = envView(e);
+  return { name: a.name, org: a.org, createdAt: a.createdAt, envs };
+}
+
+export function requireEnv(app: AppState, env: string): EnvState {
+  const found = (ENV_NAMES as readonly string[]).includes(env) ? app.envs[env as EnvName] : undefined;
+  if (found === undefined) throw notFound(`environment "${app.name}/${env}"`);
+  return found;
+}
+
+/** Creates the app with its two environments, prod and staging. App names are unique platform-wide. */
+export async function createApp(control: Control, actor: Actor, input: { org: string; name: string }): Promise<AppView> {
+  const state = await control.read();
+  requireOrg(state, actor, input.org);
+  const problems = nameProblem(input.name, 'name', 'app name');
+  if (problems.length > 0) throw invalid(problems);
+  if (state.apps.has(input.name)) throw userError('TRC_ALREADY_EXISTS', `app "${input.name}" exists already`, 'app names are unique across the platform: pick another');
+  const aggregateId = aggregates.app(input.name);
+  const payload = { app: input.name, org: input.org };
+  await control.commit(actor, [
+    {
+      aggregateId,
+      expectedVersion: control.version(aggregateId),
+      changes: [{ type: 'AppCreated', payload }, ...ENV_NAMES.map((env) => ({ type: 'EnvironmentCreated' as const, payload: { ...payload, env } }))],
+    },
+  ]);
+  return appView((await control.read()).apps.get(input.name)!);
+}
+
+export async function listApps(control: Control, actor: Actor): Promise<AppView[]> {
+  const state = await control.read();
+  const org = visibleOrg(actor);
+  if (org === null) return [];
+  return [...state.apps.values()].filter((a) => org === undefined || a.org === org).map(appView);
+}
+
+export async function getApp(control: Control, actor: Actor, name: string): Promise<AppView> {
+  return appView(requireApp(await control.read(), actor, name));
+}
+
+export async function deleteApp(control: Control, actor: Actor, name: string): Promise<void> {
+  const app = requireApp(await control.read(), actor, name);
+  const aggregateId = aggregates.app(name);
+  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'AppDeleted', payload: { app: name, org: app.org } }] }]);
+}
+
+export interface ProcessInput {
+  readonly cpu: number;
+  readonly memory: string;
+  readonly count: number;
+}
+
+export interface ReleaseInput {
+  readonly image: string;
+  readonly processes: Readonly<Record<string, ProcessInput>>;
+}
+
+const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/:-]*@(sha256:[0-9a-f]{64})$/;
+export const MAX_COUNT = 1000;
+
+function checkProcesses(input: ReleaseInput['processes']): { processes: Record<string, ReleaseProcess>; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const processes: Record<string, ReleaseProcess> = {};
+  const names = Object.keys(input);
+  if (names.length === 0) problems.push({ path: 'processes', code: 'TRC_RELEASE_INVALID', message: 'a release needs at least one process type', hint: 'e.g. {"web": {"cpu": 1, "memory": "512Mi", "count": 1}}' });
+  for (const [name, p] of Object.entries(input)) {
+    const path = `processes.${name}`;
+    problems.push(...nameProblem(name, path, 'process type'));
+    const memory = parseMemoryQuantity(p.memory);
+    if (!memory.ok) problems.push({ path: `${path}.memory`, code: 'TRC_INVALID_INPUT', message: memory.message, hint: memory.hint });
+    // cgroup cpu.weight is 100 per vCPU: a finer value would be silently rounded, so refuse it.
+    if (!(p.cpu > 0) || Math.round(p.cpu * 100) !== p.cpu * 100) problems.push({ path: `${path}.cpu`, code: 'TRC_INVALID_INPUT', message: `cpu ${p.cpu} is not a positive multiple of 0.01 vCPU`, hint: 'e.g. 0.25, 0.5, 1, 2' });
+    if (!Number.isInteger(p.count) || p.count < 0 || p.count > MAX_COUNT) problems.push({ path: `${path}.count`, code: 'TRC_INVALID_INPUT', message: `count must be a whole number from 0 to ${MAX_COUNT}` });
+    if (memory.ok) processes[name] = { cpu: p.cpu, memoryBytes: memory.bytes, count: p.count };
+  }
+  return { processes, problems };
+}
+
+/** A release pins an OCI image by digest, so every instance of it, and every restart, runs the same bytes. */
+export async function createRelease(control: Control, actor: Actor, appName: string, input: ReleaseInput): Promise<ReleaseState> {
+  requireApp(await control.read(), actor, appName);
+  const problems: Problem[] = [];
+  const pinned = PINNED_IMAGE.exec(input.image);
+  if (pinned === null) problems.push({ path: 'image', code: 'TRC_RELEASE_INVALID', message: `image "${input.image.slice(0, 200)}" is not pinned to a digest`, hint: 'give it as name@sha256:<64 hex digits> (`skopeo inspect` prints the digest)' });
+  const checked = checkProcesses(input.processes);
+  problems.push(...checked.problems);
+  if (problems.length > 0) throw invalid(problems);
+  const app = requireApp(await control.read(), actor, appName);
+  const version = (app.releases.at(-1)?.version ?? 0) + 1;
+  const aggregateId = aggregates.app(appName);
+  await control.commit(actor, [
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ReleaseCreated', payload: { app: appName, org: app.org, version, image: input.image, digest: pinned![1]!, processes: checked.processes } }] },
+  ]);
+  return (await control.read()).apps.get(appName)!.releases.find((r) => r.version === version)!;
+}
+
+export async function listReleases(control: Control, actor: Actor, appName: string): Promise<ReleaseState[]> {
+  return [...requireApp(await control.read(), actor, appName).releases];
+}
+
+/**
+ * Starts a deploy of a release to an environment. Two concurrent deploys of one app append against the
+ * same app version, so exactly one wins and the other gets TRC_CONFLICT.
+ */
+export async function deploy(control: Control, actor: Actor, appName: string, envName: string, input: { release: number }): Promise<{ deployId: string; release: number; env: EnvName }> {
+  const state = await control.read();
+  const app = requireApp(state, actor, appName);
+  const env = requireEnv(app, envName);
+  if (!app.releases.some((r) => r.version === input.release)) throw notFound(`release ${input.release} of app "${appName}"`);
+  const deployId = newId('dep', control.deps.random);
+  const aggregateId = aggregates.app(appName);
+  await control.commit(actor, [
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'DeployStarted', payload: { deployId, app: appName, org: app.org, env: env.name, release: input.release } }] },
+  ]);
+  return { deployId, release: input.release, env: env.name };
+}
+
+export async function scale(control: Control, actor: Actor, appName: string, envName: string, input: { processType: string; count: number }): Promise<EnvView> {
+  const state = await control.read();
+  const app = requireApp(state, actor, appName);
+  const env = requireEnv(app, envName);
+  if (env.release === null) throw userError('TRC_NOT_DEPLOYED', `environment "${appName}/${env.name}" has no release deployed`, 'deploy a release first');
+  const release = app.releases.find((r) => r.version === env.release)!;
+  if (!(input.processType in release.processes)) throw notFound(`process type "${input.processType}" in release ${release.version}`);
+  if (!Number.isInteger(input.count) || input.count < 0 || input.count > MAX_COUNT) throw invalid([{ path: 'count', code: 'TRC_INVALID_INPUT', message: `count must be a whole number from 0 to ${MAX_COUNT}` }]);
+  const aggregateId = aggregates.app(appName);
+  await control.commit(actor, [
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ProcessScaled', payload: { app: appName, org: app.org, env: env.name, processType: input.processType, count: input.count } }] },
+  ]);
+  return envView(requireEnv((await control.read()).apps.get(appName)!, env.name));
+}

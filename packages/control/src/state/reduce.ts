@@ -1,0 +1,112 @@
+// The projection: a deterministic reducer from one stored event to the next state. Replaying the whole log
+// through it rebuilds the state, which is what `admin verify` compares against the live projection.
+import { TrcError, isEventType, type EnvName, type EventPayloads, type EventType } from '@trc/core';
+import type { StoredEvent } from '../store/store.ts';
+import { UNLIMITED, type AppState, type ControlState, type EnvState } from './state.ts';
+
+type Handler<T extends EventType> = (state: ControlState, payload: EventPayloads[T], event: StoredEvent) => void;
+
+function app(state: ControlState, name: string, event: StoredEvent): AppState {
+  const found = state.apps.get(name);
+  if (found === undefined) throw corrupt(event, `app "${name}" does not exist`);
+  return found;
+}
+
+function env(state: ControlState, appName: string, envName: EnvName, event: StoredEvent): EnvState {
+  const found = app(state, appName, event).envs[envName];
+  if (found === undefined) throw corrupt(event, `environment "${appName}/${envName}" does not exist`);
+  return found;
+}
+
+function corrupt(event: StoredEvent, why: string): TrcError {
+  return new TrcError('TRC_INTERNAL', `event ${event.seq} (${event.type}) cannot be applied: ${why}`);
+}
+
+const HANDLERS: { [T in EventType]: Handler<T> } = {
+  OrgCreated: (s, p, e) => {
+    s.orgs.set(p.org, { name: p.org, createdAt: e.time, quotas: { ...UNLIMITED } });
+  },
+  ApiTokenCreated: (s, p, e) => {
+    s.tokens.set(p.tokenId, { id: p.tokenId, kind: p.kind, name: p.name, sha256: p.sha256, org: p.org, node: p.node, createdAt: e.time, revoked: false });
+    s.tokensBySha256.set(p.sha256, p.tokenId);
+  },
+  ApiTokenRevoked: (s, p, e) => {
+    const token = s.tokens.get(p.tokenId);
+    if (token === undefined) throw corrupt(e, `token ${p.tokenId} does not exist`);
+    token.revoked = true;
+    s.tokensBySha256.delete(token.sha256);
+  },
+  AppCreated: (s, p, e) => {
+    s.apps.set(p.app, { name: p.app, org: p.org, createdAt: e.time, envs: {}, releases: [] });
+  },
+  AppDeleted: (s, p) => {
+    s.apps.delete(p.app);
+  },
+  EnvironmentCreated: (s, p, e) => {
+    app(s, p.app, e).envs[p.env] = { name: p.env, release: null, deploys: [], scale: {}, secrets: null, restarts: {} };
+  },
+  ReleaseCreated: (s, p, e) => {
+    app(s, p.app, e).releases.push({ version: p.version, image: p.image, digest: p.digest, processes: p.processes, createdAt: e.time });
+  },
+  DeployStarted: (s, p, e) => {
+    const target = env(s, p.app, p.env, e);
+    const release = app(s, p.app, e).releases.find((r) => r.version === p.release);
+    if (release === undefined) throw corrupt(e, `release ${p.release} does not exist`);
+    target.release = p.release;
+    target.deploys.push({ id: p.deployId, release: p.release, startedAt: e.time });
+    // A deploy replaces every instance, so it supersedes any pending restart.
+    target.restarts = {};
+    // Process types new in this release start at their manifest count; known ones keep their scale.
+    for (const [type, proc] of Object.entries(release.processes)) target.scale[type] ??= proc.count;
+    for (const type of Object.keys(target.scale)) if (!(type in release.processes)) delete target.scale[type];
+  },
+  ProcessScaled: (s, p, e) => {
+    env(s, p.app, p.env, e).scale[p.processType] = p.count;
+  },
+  SecretBundleVersioned: (s, p, e) => {
+    env(s, p.app, p.env, e).secrets = { version: p.version, names: p.names, sealed: p.sealed, updatedAt: e.time };
+  },
+  RestartRequired: (s, p, e) => {
+    env(s, p.app, p.env, e).restarts[p.processType] = { reason: p.reason, bundleVersion: p.bundleVersion, release: p.release, digest: p.digest, since: e.time };
+  },
+  QuotasChanged: (s, p, e) => {
+    const org = s.orgs.get(p.org);
+    if (org === undefined) throw corrupt(e, `org "${p.org}" does not exist`);
+    org.quotas = p.limits;
+  },
+  NodeRegistered: (s, p, e) => {
+    s.nodes.set(p.node, { name: p.node, cores: p.cores, memoryBytes: p.memoryBytes, reservedMemoryBytes: p.reservedMemoryBytes, status: 'up', downReason: undefined, registeredAt: e.time });
+  },
+  NodeCapacityReported: (s, p, e) => {
+    const node = s.nodes.get(p.node);
+    if (node === undefined) throw corrupt(e, `node "${p.node}" does not exist`);
+    Object.assign(node, { cores: p.cores, memoryBytes: p.memoryBytes, reservedMemoryBytes: p.reservedMemoryBytes });
+  },
+  NodeMarkedDown: (s, p, e) => {
+    const node = s.nodes.get(p.node);
+    if (node === undefined) throw corrupt(e, `node "${p.node}" does not exist`);
+    node.status = 'down';
+    node.downReason = p.reason;
+  },
+  NodeMarkedUp: (s, p, e) => {
+    const node = s.nodes.get(p.node);
+    if (node === undefined) throw corrupt(e, `node "${p.node}" does not exist`);
+    node.status = 'up';
+    node.downReason = undefined;
+  },
+  ClusterSettingsChanged: (s, p) => {
+    s.settings = { cpuOvercommit: p.cpuOvercommit, memorySafetyBufferBytes: p.memorySafetyBufferBytes };
+  },
+};
+
+/** Applies one event in seq order. Mutates `state` (a replay owns its state) and returns it. */
+export function reduce(state: ControlState, event: StoredEvent): ControlState {
+  if (event.seq <= state.seq) throw corrupt(event, `seq is not after ${state.seq}`);
+  const expectedVersion = (state.versions.get(event.aggregateId) ?? 0) + 1;
+  if (event.aggregateVersion !== expectedVersion) throw corrupt(event, `expected version ${expectedVersion} of ${event.aggregateId}`);
+  if (!isEventType(event.type)) throw corrupt(event, 'unknown event type (written by a newer control plane?)');
+  (HANDLERS[event.type] as Handler<EventType>)(state, event.payload as EventPayloads[EventType], event);
+  state.seq = event.seq;
+  state.versions.set(event.aggregateId, event.aggregateVersion);
+  return state;
+}

@@ -1,0 +1,135 @@
+// The control plane's state: a projection of the event log, rebuilt by replaying it (reduce.ts).
+import type { EnvName, QuotaLimits, ReleaseProcess, SealedBundle, TokenKind } from '@trc/core';
+
+export interface TokenState {
+  readonly id: string;
+  readonly kind: TokenKind;
+  readonly name: string;
+  readonly sha256: string;
+  readonly org: string | undefined;
+  readonly node: string | undefined;
+  readonly createdAt: string;
+  revoked: boolean;
+}
+
+export interface OrgState {
+  readonly name: string;
+  readonly createdAt: string;
+  quotas: QuotaLimits;
+}
+
+export interface ReleaseState {
+  readonly version: number;
+  readonly image: string;
+  readonly digest: string;
+  readonly processes: Readonly<Record<string, ReleaseProcess>>;
+  readonly createdAt: string;
+}
+
+export interface DeployState {
+  readonly id: string;
+  readonly release: number;
+  readonly startedAt: string;
+}
+
+export interface SecretBundleState {
+  readonly version: number;
+  readonly names: readonly string[];
+  readonly sealed: SealedBundle;
+  readonly updatedAt: string;
+}
+
+/** A process type marked for a rolling restart: new instances get `bundleVersion`, the image stays `digest`. */
+export interface PendingRestart {
+  readonly reason: 'secrets';
+  readonly bundleVersion: number;
+  readonly release: number;
+  readonly digest: string;
+  readonly since: string;
+}
+
+export interface EnvState {
+  readonly name: EnvName;
+  release: number | null;
+  deploys: DeployState[];
+  scale: Record<string, number>;
+  secrets: SecretBundleState | null;
+  restarts: Record<string, PendingRestart>;
+}
+
+export interface AppState {
+  readonly name: string;
+  readonly org: string;
+  readonly createdAt: string;
+  envs: Partial<Record<EnvName, EnvState>>;
+  releases: ReleaseState[];
+}
+
+export interface NodeState {
+  readonly name: string;
+  cores: number;
+  memoryBytes: number;
+  reservedMemoryBytes: number;
+  status: 'up' | 'down';
+  downReason: string | undefined;
+  readonly registeredAt: string;
+}
+
+export interface ClusterSettings {
+  cpuOvercommit: number;
+  memorySafetyBufferBytes: number;
+}
+
+export interface ControlState {
+  /** The seq of the last event applied. */
+  seq: number;
+  /** Each aggregate's version, for optimistic concurrency on the next append. */
+  versions: Map<string, number>;
+  orgs: Map<string, OrgState>;
+  tokens: Map<string, TokenState>;
+  /** sha256 hex -> token id. */
+  tokensBySha256: Map<string, string>;
+  apps: Map<string, AppState>;
+  nodes: Map<string, NodeState>;
+  settings: ClusterSettings;
+}
+
+export const UNLIMITED: QuotaLimits = { memoryBytes: null, instances: null, publicRoutes: null, ipv4Addresses: null };
+
+export const DEFAULT_SETTINGS: ClusterSettings = { cpuOvercommit: 4, memorySafetyBufferBytes: 256 * 2 ** 20 };
+
+export function emptyState(): ControlState {
+  return {
+    seq: 0,
+    versions: new Map(),
+    orgs: new Map(),
+    tokens: new Map(),
+    tokensBySha256: new Map(),
+    apps: new Map(),
+    nodes: new Map(),
+    settings: { ...DEFAULT_SETTINGS },
+  };
+}
+
+/** Aggregate ids: one per org, app and node, plus one for platform-wide facts. */
+export const aggregates = {
+  platform: 'platform',
+  org: (name: string) => `org:${name}`,
+  app: (name: string) => `app:${name}`,
+  node: (name: string) => `node:${name}`,
+} as const;
+
+/** A canonical, JSON-comparable form of the state: `admin verify` compares two of these. */
+export function canonicalState(state: ControlState): unknown {
+  const sorted = <V>(m: Map<string, V>): [string, V][] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    seq: state.seq,
+    versions: sorted(state.versions),
+    orgs: sorted(state.orgs),
+    tokens: sorted(state.tokens),
+    tokensBySha256: sorted(state.tokensBySha256),
+    apps: sorted(state.apps),
+    nodes: sorted(state.nodes),
+    settings: state.settings,
+  };
+}
