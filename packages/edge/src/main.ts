@@ -1,0 +1,133 @@
+// platform-edge: `--routes FILE --admin ADDR`. Loads the routes file, serves the admin endpoint,
+// reloads on SIGHUP, drains and exits on SIGTERM/SIGINT. Exit 2: bad usage or routes file; 1: cannot listen.
+import process from 'node:process';
+import { isTrcError, TrcError, type Problem } from '@trc/core';
+import { formatSocketAddress, parseSocketAddress, type SocketAddress } from './config/address.ts';
+import { FileRouteSource } from './config/routes-file.ts';
+import { Edge } from './edge.ts';
+import { startAdminServer } from './admin/server.ts';
+import { JsonLinesEventSink } from './events/edge-events.ts';
+
+export interface CliOptions {
+  readonly routes: string;
+  readonly admin: SocketAddress;
+}
+
+const USAGE = 'usage: platform-edge --routes FILE --admin ADDR   (ADDR like 127.0.0.1:9901 or [::1]:9901)';
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const values: Record<string, string> = {};
+  const problems: Problem[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--(routes|admin)(?:=(.*))?$/.exec(arg);
+    if (m === null) {
+      problems.push({ path: arg, code: 'TRC_EDGE_USAGE', message: arg.startsWith('-') ? 'unknown option' : 'unexpected argument' });
+      continue;
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined || value === '') problems.push({ path: `--${m[1]}`, code: 'TRC_EDGE_USAGE', message: 'needs a value' });
+    else values[m[1]!] = value;
+  }
+  for (const key of ['routes', 'admin']) if (values[key] === undefined && !problems.some((p) => p.path === `--${key}`)) problems.push({ path: `--${key}`, code: 'TRC_EDGE_USAGE', message: 'is required' });
+  let admin: SocketAddress | undefined;
+  if (values.admin !== undefined) {
+    const r = parseSocketAddress(values.admin);
+    if (r.ok) admin = r.address;
+    else problems.push({ path: '--admin', code: 'TRC_EDGE_USAGE', message: r.message });
+  }
+  if (problems.length > 0 || admin === undefined || values.routes === undefined) throw new TrcError('TRC_EDGE_USAGE', 'platform-edge was started with bad options', { problems, hint: USAGE });
+  return { routes: values.routes, admin };
+}
+
+/** Formats an error for stderr, with the code of each problem so it can be looked up in docs/errors.md. */
+export function describeError(e: TrcError): string {
+  const lines = [`${e.code}: ${e.message}`];
+  for (const p of e.problems) {
+    lines.push(`  ${p.path === '' ? '' : `${p.path}: `}${p.code}: ${p.message}`);
+    if (p.hint !== undefined) lines.push(`    hint: ${p.hint}`);
+  }
+  if (e.hint !== undefined) lines.push(`Hint: ${e.hint}`);
+  return lines.join('\n');
+}
+
+function log(line: string): void {
+  process.stderr.write(`platform-edge: ${line}\n`);
+}
+
+async function main(): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (isTrcError(e)) process.stderr.write(`${describeError(e)}\n`);
+    else throw e;
+    return 2;
+  }
+  const source = new FileRouteSource(options.routes);
+  let table;
+  try {
+    table = await source.load();
+  } catch (e) {
+    if (!isTrcError(e)) throw e;
+    process.stderr.write(`${describeError(e)}\n`);
+    return 2;
+  }
+  const edge = new Edge({ events: new JsonLinesEventSink((l) => process.stdout.write(l)), random: Math.random, now: () => new Date() });
+  const applied = await edge.applyRoutes(table);
+  if (applied.errors.length > 0) {
+    for (const e of applied.errors) process.stderr.write(`${describeError(e)}\n`);
+    await edge.stop();
+    return 1;
+  }
+  let admin;
+  try {
+    admin = await startAdminServer(options.admin, { status: () => edge.status(), metricsText: () => edge.metrics.render() });
+  } catch (e) {
+    if (!isTrcError(e)) throw e;
+    process.stderr.write(`${describeError(e)}\n`);
+    await edge.stop();
+    return 1;
+  }
+  log(`${table.routes.length} route(s) up; admin on ${formatSocketAddress(options.admin)}`);
+
+  process.on('SIGHUP', () => {
+    log(`SIGHUP: reloading ${options.routes}`);
+    source.load().then(async (next) => {
+      const r = await edge.applyRoutes(next);
+      for (const e of r.errors) process.stderr.write(`${describeError(e)}\n`);
+      log(`reloaded: ${next.routes.length} route(s)${r.errors.length > 0 ? `, ${r.errors.length} could not start` : ''}`);
+    }, (e: unknown) => {
+      if (!isTrcError(e)) throw e;
+      process.stderr.write(`${describeError(e)}\nplatform-edge: reload refused; the running routes are unchanged\n`);
+    });
+  });
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log(`${signal} again: exiting without waiting for connections`);
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log(`${signal}: no longer accepting; draining connections`);
+      admin.closeIdleConnections();
+      admin.close();
+      void edge.stop().then(() => {
+        admin.closeAllConnections();
+        log('stopped');
+        resolve(0);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+if (import.meta.main) {
+  main().then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`TRC_INTERNAL: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(70);
+  });
+}

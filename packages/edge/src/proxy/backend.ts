@@ -1,0 +1,77 @@
+// One backend of one route: its health, whether it drains, and the connections forwarded to it.
+import type { SocketAddress } from '../config/address.ts';
+import { formatSocketAddress } from '../config/address.ts';
+
+/** A forwarded connection as its backend sees it: it can be cut, and it reports what it buffers. */
+export interface ForwardedConnection {
+  destroy(): void;
+  /** Bytes held in user space for this connection (both sockets, both directions). */
+  bufferedBytes(): number;
+}
+
+export class Backend {
+  readonly address: SocketAddress;
+  readonly key: string;
+  healthy = true;
+  reason: string;
+  draining = false;
+  readonly connections = new Set<ForwardedConnection>();
+  #drainTimer: NodeJS.Timeout | undefined;
+  #onIdle: (() => void) | undefined;
+
+  constructor(address: SocketAddress, hasHealthCheck: boolean) {
+    this.address = address;
+    this.key = formatSocketAddress(address);
+    this.reason = hasHealthCheck ? 'not checked yet' : 'no health check configured';
+  }
+
+  get activeConnections(): number {
+    return this.connections.size;
+  }
+
+  /** Whether the balancer may send it new connections. */
+  get available(): boolean {
+    return this.healthy && !this.draining;
+  }
+
+  attach(conn: ForwardedConnection): void {
+    this.connections.add(conn);
+  }
+
+  detach(conn: ForwardedConnection): void {
+    this.connections.delete(conn);
+    if (this.draining && this.connections.size === 0) this.#finishDrain();
+  }
+
+  /**
+   * Stops new connections at once; established ones may finish within `graceMs`, then are cut.
+   * `onDrained` runs once when the last connection has gone.
+   */
+  drain(graceMs: number, onDrained: () => void): void {
+    this.draining = true;
+    this.#onIdle = onDrained;
+    if (this.connections.size === 0) {
+      this.#finishDrain();
+      return;
+    }
+    this.#drainTimer = setTimeout(() => {
+      for (const c of [...this.connections]) c.destroy();
+    }, graceMs);
+  }
+
+  /** Takes a draining backend back into service (it was re-added before its drain ended). */
+  undrain(): void {
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    this.#onIdle = undefined;
+    this.draining = false;
+  }
+
+  #finishDrain(): void {
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    const done = this.#onIdle;
+    this.#onIdle = undefined;
+    done?.();
+  }
+}
