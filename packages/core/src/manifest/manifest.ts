@@ -2,7 +2,7 @@
 // TRC_MANIFEST_INVALID error listing every problem with its path. No I/O: the caller reads the file.
 import { parse, TomlError } from 'smol-toml';
 import { failed, ok, userError, type Problem, type Result, type TrcError } from '../errors/errors.ts';
-import { checkKnownFields, didYouMean, isTable, joinPath, problem, readString, readTable, wrongType, type Table } from './fields.ts';
+import { checkKnownFields, didYouMean, isTable, joinPath, problem, readString, wrongType, type Table } from './fields.ts';
 import { checkName } from './names.ts';
 import { PROCESS_FIELDS, parseProcessType, type ProcessType } from './process.ts';
 import { parseRoute, type Route } from './route.ts';
@@ -64,7 +64,7 @@ export function validateManifest(raw: unknown): Result<Manifest> {
   }
 
   const processes: Record<string, ProcessType> = {};
-  const rawProcesses = readTable(raw, 'processes', '', problems);
+  const rawProcesses = readCollection(raw, 'processes', problems);
   if (rawProcesses === undefined || Object.keys(rawProcesses).length === 0) {
     if (raw.processes === undefined || rawProcesses !== undefined) {
       problems.push(problem('processes', 'TRC_MANIFEST_MISSING_FIELD', 'the manifest defines no process type', 'add one: [processes.web] with cmd, memory and port'));
@@ -80,7 +80,7 @@ export function validateManifest(raw: unknown): Result<Manifest> {
 
   const routes: Record<string, Route> = {};
   const portsSeen = new Map<number, string>();
-  for (const [name, table] of Object.entries(readTable(raw, 'routes', '', problems) ?? {})) {
+  for (const [name, table] of Object.entries(readCollection(raw, 'routes', problems) ?? {})) {
     const path = joinPath('routes', name);
     const parsed = parseRoute(table, path, name);
     problems.push(...parsed.problems);
@@ -94,7 +94,7 @@ export function validateManifest(raw: unknown): Result<Manifest> {
   }
 
   const volumes: Record<string, Volume> = {};
-  for (const [name, table] of Object.entries(readTable(raw, 'volumes', '', problems) ?? {})) {
+  for (const [name, table] of Object.entries(readCollection(raw, 'volumes', problems) ?? {})) {
     const path = joinPath('volumes', name);
     const parsed = parseVolume(table, path, name);
     problems.push(...parsed.problems);
@@ -114,6 +114,14 @@ export function validateManifest(raw: unknown): Result<Manifest> {
 
   if (problems.length > 0 || app === undefined) return failed(problems);
   return ok({ app, processes, routes, volumes, secrets: secrets.value ?? DEFAULT_SECRETS_FILE });
+}
+
+/** processes, routes and volumes are tables keyed by name; `[[routes]]` (an array of tables) is the usual slip. */
+function readCollection(raw: Table, key: 'processes' | 'routes' | 'volumes', problems: Problem[]): Table | undefined {
+  const value = raw[key];
+  if (value === undefined || isTable(value)) return value;
+  problems.push(wrongType(key, `a table of ${key} keyed by name`, value, `write each one as its own section: [${key}.<name>]`));
+  return undefined;
 }
 
 /** Unknown top-level keys; a process field written at the top level gets a hint saying where it belongs. */
