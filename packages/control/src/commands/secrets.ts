@@ -6,14 +6,13 @@ import { requireApp, type Actor } from './actor.ts';
 import { requireEnv } from './apps.ts';
 import type { Change, Control } from './control.ts';
 import { invalid } from './validate.ts';
-
-export const SECRET_KEY = /^[A-Z0-9_]+$/;
+import { isSecretKey } from '@trc/core/secrets-file/index';
 
 function keyProblems(keys: readonly string[], path: string): Problem[] {
   const problems: Problem[] = [];
   for (const key of keys) {
     const shown = JSON.stringify(key.slice(0, 80));
-    if (!SECRET_KEY.test(key)) problems.push({ path: `${path}.${key.slice(0, 80)}`, code: 'TRC_SECRET_KEY_INVALID', message: `secret key ${shown} may only contain A-Z, 0-9 and _`, hint: 'use upper case, digits and underscores, e.g. DATABASE_URL' });
+    if (!isSecretKey(key)) problems.push({ path: `${path}.${key.slice(0, 80)}`, code: 'TRC_SECRET_KEY_INVALID', message: `secret key ${shown} may only contain A-Z, 0-9 and _`, hint: 'use upper case, digits and underscores, e.g. DATABASE_URL' });
     else if (/^[0-9]/.test(key)) problems.push({ path: `${path}.${key}`, code: 'TRC_SECRET_KEY_INVALID', message: `secret key ${shown} starts with a digit, so no shell can name it as a variable`, hint: `rename it, e.g. _${key} or S${key}` });
   }
   return problems;

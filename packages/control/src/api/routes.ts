@@ -1,0 +1,122 @@
+// The API route table: each handler only turns the validated request into one command call.
+import { parseMemoryQuantity, userError } from '@trc/core';
+import * as orgs from '../commands/orgs.ts';
+import * as apps from '../commands/apps.ts';
+import * as secrets from '../commands/secrets.ts';
+import * as nodes from '../commands/nodes.ts';
+import { listEvents } from '../commands/events.ts';
+import { requireOperator } from '../commands/actor.ts';
+import { invalid } from '../commands/validate.ts';
+import { renderBundle } from './render.ts';
+import type { RouteDef } from './route.ts';
+import { bodies, ENV, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
+
+type Body<T> = T;
+const ORG = { org: NAME };
+const APP = { app: NAME };
+const APP_ENV = { app: NAME, env: ENV };
+const USERS = ['operator', 'org'] as const;
+const ANYONE = ['operator', 'org', 'node'] as const;
+
+function quantity(value: string, path: string): number {
+  const parsed = parseMemoryQuantity(value);
+  if (!parsed.ok) throw invalid([{ path, code: 'TRC_INVALID_INPUT', message: parsed.message, hint: parsed.hint }]);
+  return parsed.bytes;
+}
+
+const created = (body: unknown) => ({ status: 201, body });
+const noContent = { status: 204 };
+
+export const ROUTES: readonly RouteDef[] = [
+  // Orgs, tokens, quotas
+  { method: 'POST', url: '/orgs', summary: 'Create an org (operator).', tokens: ['operator'], body: bodies.createOrg, example: { name: 'newco' }, handler: async (c) => created(await orgs.createOrg(c.control, c.actor, c.body as Body<{ name: string }>)) },
+  { method: 'GET', url: '/orgs', summary: 'List the orgs the token may see.', tokens: USERS, handler: async (c) => ({ body: await orgs.listOrgs(c.control, c.actor) }) },
+  { method: 'GET', url: '/orgs/:org', summary: 'Show an org and its quotas.', tokens: USERS, params: ORG, handler: async (c) => ({ body: await orgs.getOrg(c.control, c.actor, c.params.org!) }) },
+  { method: 'POST', url: '/orgs/:org/tokens', summary: 'Create an org-scoped API token; the token is shown only in this response.', tokens: USERS, params: ORG, body: bodies.createToken, example: { name: 'ci' }, handler: async (c) => created(await orgs.createOrgToken(c.control, c.actor, c.params.org!, c.body as { name: string })) },
+  { method: 'GET', url: '/orgs/:org/tokens', summary: "List an org's tokens (never the tokens themselves).", tokens: USERS, params: ORG, handler: async (c) => ({ body: await orgs.listOrgTokens(c.control, c.actor, c.params.org!) }) },
+  { method: 'DELETE', url: '/orgs/:org/tokens/:token', summary: 'Revoke an org token.', tokens: USERS, params: { ...ORG, token: TOKEN_ID }, handler: async (c) => (await orgs.revokeOrgToken(c.control, c.actor, c.params.org!, c.params.token!), noContent) },
+  {
+    method: 'PUT', url: '/orgs/:org/quotas', summary: "Set an org's quotas (operator); null is unlimited.", tokens: ['operator'], params: ORG, body: bodies.quotas,
+    example: { memory: '8Gi', instances: 20, publicRoutes: 5, ipv4Addresses: 1 },
+    handler: async (c) => {
+      const b = c.body as { memory: string | null; instances: number | null; publicRoutes: number | null; ipv4Addresses: number | null };
+      const limits = { memoryBytes: b.memory === null ? null : quantity(b.memory, 'memory'), instances: b.instances, publicRoutes: b.publicRoutes, ipv4Addresses: b.ipv4Addresses };
+      return { body: await orgs.setQuotas(c.control, c.actor, c.params.org!, limits) };
+    },
+  },
+  { method: 'GET', url: '/orgs/:org/quotas', summary: "Show an org's quotas.", tokens: USERS, params: ORG, handler: async (c) => ({ body: (await orgs.getOrg(c.control, c.actor, c.params.org!)).quotas }) },
+
+  // Apps, releases, deploys, scaling
+  { method: 'POST', url: '/apps', summary: 'Create an app with its prod and staging environments.', tokens: USERS, body: bodies.createApp, example: { org: '{org}', name: 'newapp' }, handler: async (c) => created(await apps.createApp(c.control, c.actor, c.body as { org: string; name: string })) },
+  { method: 'GET', url: '/apps', summary: 'List the apps the token may see.', tokens: USERS, handler: async (c) => ({ body: await apps.listApps(c.control, c.actor) }) },
+  { method: 'GET', url: '/apps/:app', summary: 'Show an app and its environments.', tokens: USERS, params: APP, handler: async (c) => ({ body: await apps.getApp(c.control, c.actor, c.params.app!) }) },
+  { method: 'DELETE', url: '/apps/:app', summary: 'Delete an app.', tokens: USERS, params: APP, handler: async (c) => (await apps.deleteApp(c.control, c.actor, c.params.app!), noContent) },
+  {
+    method: 'POST', url: '/apps/:app/releases', summary: 'Create a release: an image pinned by digest, and its process types.', tokens: USERS, params: APP, body: bodies.createRelease,
+    example: { image: `registry.example/app@sha256:${'b'.repeat(64)}`, processes: { web: { cpu: 0.5, memory: '256Mi', count: 1 } } },
+    handler: async (c) => created(await apps.createRelease(c.control, c.actor, c.params.app!, c.body as apps.ReleaseInput)),
+  },
+  { method: 'GET', url: '/apps/:app/releases', summary: "List an app's releases.", tokens: USERS, params: APP, handler: async (c) => ({ body: await apps.listReleases(c.control, c.actor, c.params.app!) }) },
+  { method: 'GET', url: '/apps/:app/envs/:env', summary: 'Show an environment: release, scale, secrets version, pending restarts.', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: (await apps.getApp(c.control, c.actor, c.params.app!)).envs[c.params.env!] }) },
+  { method: 'POST', url: '/apps/:app/envs/:env/deploys', summary: 'Deploy a release to an environment.', tokens: USERS, params: APP_ENV, body: bodies.deploy, example: { release: 1 }, handler: async (c) => created(await apps.deploy(c.control, c.actor, c.params.app!, c.params.env!, c.body as { release: number })) },
+  {
+    method: 'PUT', url: '/apps/:app/envs/:env/processes/:process', summary: 'Scale a process type.', tokens: USERS, params: { ...APP_ENV, process: NAME }, body: bodies.scale, example: { count: 3 },
+    handler: async (c) => ({ body: await apps.scale(c.control, c.actor, c.params.app!, c.params.env!, { processType: c.params.process!, count: (c.body as { count: number }).count }) }),
+  },
+
+  // Secrets
+  { method: 'GET', url: '/apps/:app/envs/:env/secrets', summary: 'List secret names and the bundle version (never values).', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: await secrets.listSecrets(c.control, c.actor, c.params.app!, c.params.env!) }) },
+  { method: 'PUT', url: '/apps/:app/envs/:env/secrets', summary: 'Set secrets (merged into the bundle); running process types restart.', tokens: USERS, params: APP_ENV, body: bodies.setSecrets, example: { values: { API_KEY: 'example' } }, handler: async (c) => ({ body: await secrets.setSecrets(c.control, c.actor, c.params.app!, c.params.env!, c.body as { values: Record<string, string> }) }) },
+  { method: 'POST', url: '/apps/:app/envs/:env/secrets/unset', summary: 'Remove secrets; running process types restart.', tokens: USERS, params: APP_ENV, body: bodies.unsetSecrets, example: { keys: ['API_KEY'] }, handler: async (c) => ({ body: await secrets.unsetSecrets(c.control, c.actor, c.params.app!, c.params.env!, c.body as { keys: string[] }) }) },
+  {
+    method: 'GET', url: '/apps/:app/envs/:env/secrets/render', summary: 'The bundle in exactly the TRC_SECRETS_V1 format.', tokens: USERS, params: APP_ENV,
+    handler: async (c) => ({ text: { contentType: 'text/plain; charset=utf-8', content: renderBundle((await secrets.readSecretValues(c.control, c.actor, c.params.app!, c.params.env!)).values) } }),
+  },
+
+  // Nodes and cluster
+  { method: 'POST', url: '/join-tokens', summary: 'Create a node join token (operator); shown only in this response.', tokens: ['operator'], body: bodies.createToken, example: { name: 'rack-1' }, handler: async (c) => created(await orgs.createJoinToken(c.control, c.actor, c.body as { name: string })) },
+  {
+    method: 'POST', url: '/nodes', summary: 'Register a node (join token); returns the node token, shown once.', tokens: ['join', 'operator'], body: bodies.registerNode,
+    example: { name: 'node-new', cores: 8, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
+    handler: async (c) => created(await nodes.registerNode(c.control, c.actor, c.body as { name: string } & nodes.NodeCapacity)),
+  },
+  { method: 'GET', url: '/nodes', summary: 'List nodes (operator).', tokens: ['operator'], handler: async (c) => ({ body: await nodes.listNodes(c.control, c.actor) }) },
+  {
+    method: 'POST', url: '/nodes/:node/heartbeat', summary: "A node's heartbeat with its current capacity (node token).", tokens: ['node'], params: { node: NAME }, body: bodies.heartbeat,
+    example: { cores: 8, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
+    handler: async (c) => ({ body: await nodes.heartbeat(c.control, c.actor, c.params.node!, c.body as nodes.NodeCapacity, c.now, c.heartbeats) }),
+  },
+  { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
+  {
+    method: 'PUT', url: '/settings', summary: 'Change cluster settings (operator).', tokens: ['operator'], body: bodies.settings, example: { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' },
+    handler: async (c) => {
+      const b = c.body as { cpuOvercommit: number; memorySafetyBuffer: string };
+      return { body: await orgs.setClusterSettings(c.control, c.actor, { cpuOvercommit: b.cpuOvercommit, memorySafetyBufferBytes: quantity(b.memorySafetyBuffer, 'memorySafetyBuffer') }) };
+    },
+  },
+  {
+    method: 'POST', url: '/admin/verify', summary: 'Replay the log and check that the projections match (operator).', tokens: ['operator'],
+    handler: async (c) => {
+      requireOperator(c.actor, 'verify the log');
+      const result = await c.control.verify();
+      if (!result.ok) throw userError('TRC_INTERNAL', `the projection does not match the replayed log at seq ${result.seq}`, result.difference);
+      return { body: result };
+    },
+  },
+
+  // Events
+  {
+    method: 'GET', url: '/events', summary: 'List events the token may see, oldest first; `follow=1` streams them as NDJSON.', tokens: ANYONE,
+    query: { after: SEQ_TEXT, limit: SEQ_TEXT, type: { type: 'string', maxLength: 1000 }, app: NAME, follow: { type: 'string', enum: ['0', '1'] } } satisfies Record<string, Schema>,
+    handler: async (c) => ({ body: await listEvents(c.control, c.actor, eventFilter(c.query)) }),
+  },
+];
+
+export function eventFilter(query: Readonly<Record<string, string | undefined>>): { afterSeq?: number; limit?: number; types?: string[]; app?: string } {
+  return {
+    ...(query.after === undefined ? {} : { afterSeq: Number(query.after) }),
+    ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+    ...(query.type === undefined ? {} : { types: query.type.split(',').filter((t) => t !== '') }),
+    ...(query.app === undefined ? {} : { app: query.app }),
+  };
+}

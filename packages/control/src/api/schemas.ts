@@ -1,0 +1,54 @@
+// JSON Schemas for the API's inputs. Every object rejects unknown fields; strings and arrays are bounded.
+
+export type Schema = Readonly<Record<string, unknown>>;
+
+export function object(properties: Record<string, Schema>, required: readonly string[] = Object.keys(properties)): Schema {
+  return { type: 'object', additionalProperties: false, properties, required };
+}
+
+export const NAME: Schema = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$' };
+export const ENV: Schema = { type: 'string', enum: ['prod', 'staging'] };
+export const LABEL: Schema = { type: 'string', minLength: 1, maxLength: 100 };
+export const QUANTITY: Schema = { type: 'string', minLength: 1, maxLength: 32, description: 'binary memory quantity such as "512Mi" or "2Gi"' };
+export const COUNT: Schema = { type: 'integer', minimum: 0, maximum: 1000 };
+export const SEQ_TEXT: Schema = { type: 'string', pattern: '^[0-9]{1,15}$' };
+export const TOKEN_ID: Schema = { type: 'string', pattern: '^tok_[0-9a-f]{16}$' };
+const BYTES: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
+const NULLABLE_COUNT: Schema = { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 };
+
+export const bodies = {
+  createOrg: object({ name: NAME }),
+  createToken: object({ name: LABEL }),
+  quotas: object({ memory: { type: ['string', 'null'], maxLength: 32 }, instances: NULLABLE_COUNT, publicRoutes: NULLABLE_COUNT, ipv4Addresses: NULLABLE_COUNT }),
+  settings: object({ cpuOvercommit: { type: 'number', minimum: 1, maximum: 1000 }, memorySafetyBuffer: QUANTITY }),
+  createApp: object({ org: NAME, name: NAME }),
+  createRelease: object({
+    image: { type: 'string', minLength: 1, maxLength: 512 },
+    processes: {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 50,
+      propertyNames: { maxLength: 63 },
+      additionalProperties: object({ cpu: { type: 'number', exclusiveMinimum: 0, maximum: 1024 }, memory: QUANTITY, count: COUNT }),
+    },
+  }),
+  deploy: object({ release: { type: 'integer', minimum: 1 } }),
+  scale: object({ count: COUNT }),
+  setSecrets: object({
+    values: { type: 'object', minProperties: 1, maxProperties: 500, propertyNames: { minLength: 1, maxLength: 128 }, additionalProperties: { type: 'string', maxLength: 65536 } },
+  }),
+  unsetSecrets: object({ keys: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } } }),
+  registerNode: object({ name: NAME, cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
+  heartbeat: object({ cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
+} as const;
+
+export const ERROR_BODY: Schema = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    hint: { type: 'string' },
+    problems: { type: 'array', items: object({ path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } }, ['path', 'code', 'message']) },
+  },
+};
