@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatError } from '../errors/errors.ts';
-import { checkQuotas, instanceUsage, parseQuotaLimits, UNLIMITED_QUOTAS, type QuotaAmounts, type QuotaLimits } from './quotas.ts';
+import { checkQuotas, instanceUsage, limitsFromEvent, parseQuotaLimits, UNLIMITED_QUOTAS, type QuotaAmounts, type OrgQuotaLimits } from './quotas.ts';
 
 const Gi = 2 ** 30;
 const usage: QuotaAmounts = { memory: 7.5 * Gi, instances: 10, publicRoutes: 5, ipv4Addresses: 1 };
-const limits: QuotaLimits = { memory: 8 * Gi, instances: 10, publicRoutes: 5, ipv4Addresses: 1 };
+const limits: OrgQuotaLimits = { memory: 8 * Gi, instances: 10, publicRoutes: 5, ipv4Addresses: 1 };
 
-function messages(requested: Partial<QuotaAmounts>, l: QuotaLimits = limits): string[] {
+function messages(requested: Partial<QuotaAmounts>, l: OrgQuotaLimits = limits): string[] {
   const r = checkQuotas('acme', usage, requested, l);
   return r.ok ? [] : r.exceeded.map((e) => e.message);
 }
@@ -63,4 +63,5 @@ test('quota limits are read from the operator\'s settings with every problem rep
   assert.deepEqual(!r.ok && r.problems.map((p) => [p.path, p.code]), [['ipv4', 'TRC_QUOTA_INVALID_LIMITS'], ['memory', 'TRC_QUOTA_INVALID_LIMITS'], ['instances', 'TRC_QUOTA_INVALID_LIMITS'], ['public_routes', 'TRC_QUOTA_INVALID_LIMITS']]);
   assert.equal(!r.ok && r.problems[1]!.hint, 'did you mean "8Gi"? (or "unlimited")');
   assert.equal(parseQuotaLimits('lots', UNLIMITED_QUOTAS).ok, false);
+  assert.deepEqual(limitsFromEvent({ memoryBytes: 8 * Gi, instances: null, publicRoutes: 5, ipv4Addresses: null }), { memory: 8 * Gi, instances: 'unlimited', publicRoutes: 5, ipv4Addresses: 'unlimited' });
 });

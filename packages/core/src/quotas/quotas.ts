@@ -2,6 +2,7 @@
 // amount a request adds and the limits, naming every quota it would exceed.
 import { failed, ok, TrcError, type Problem, type Result } from '../errors/errors.ts';
 import { formatMemory, parseMemoryQuantity } from '../resources/quantity.ts';
+import type { QuotaLimits as EventQuotaLimits } from '../events/payloads.ts';
 
 /** A limit is a whole amount, or explicitly no limit at all. */
 export type Limit = number | 'unlimited';
@@ -16,10 +17,10 @@ export interface QuotaAmounts {
   readonly ipv4Addresses: number;
 }
 
-export type QuotaLimits = { readonly [K in keyof QuotaAmounts]: Limit };
+export type OrgQuotaLimits = { readonly [K in keyof QuotaAmounts]: Limit };
 export type QuotaName = keyof QuotaAmounts;
 
-export const UNLIMITED_QUOTAS: QuotaLimits = { memory: UNLIMITED, instances: UNLIMITED, publicRoutes: UNLIMITED, ipv4Addresses: UNLIMITED };
+export const UNLIMITED_QUOTAS: OrgQuotaLimits = { memory: UNLIMITED, instances: UNLIMITED, publicRoutes: UNLIMITED, ipv4Addresses: UNLIMITED };
 
 export interface QuotaExceeded {
   readonly quota: QuotaName;
@@ -45,7 +46,7 @@ const QUOTAS: readonly { name: QuotaName; key: string; verb: string; noun: strin
  * negative amount frees capacity and never exceeds). A quota is exceeded when the request adds something
  * and use + request would pass the limit. Every exceeded quota is returned, not just the first.
  */
-export function checkQuotas(org: string, usage: QuotaAmounts, requested: Partial<QuotaAmounts>, limits: QuotaLimits): QuotaCheck {
+export function checkQuotas(org: string, usage: QuotaAmounts, requested: Partial<QuotaAmounts>, limits: OrgQuotaLimits): QuotaCheck {
   const exceeded: QuotaExceeded[] = [];
   const problems: Problem[] = [];
   for (const q of QUOTAS) {
@@ -76,7 +77,7 @@ export function instanceUsage(instances: readonly { readonly memory: number }[])
  * Reads an org's limits as an operator writes them (snake_case): `memory = "8Gi"`, `instances = 20`,
  * `public_routes = "unlimited"`, ... Keys left out take `defaults`; every problem is reported at once.
  */
-export function parseQuotaLimits(raw: unknown, defaults: QuotaLimits): Result<QuotaLimits> {
+export function parseQuotaLimits(raw: unknown, defaults: OrgQuotaLimits): Result<OrgQuotaLimits> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return failed([{ path: '', code: 'TRC_QUOTA_INVALID_LIMITS', message: 'quota limits must be a table', hint: 'for example { memory = "8Gi", instances = 20, public_routes = 5, ipv4_addresses = "unlimited" }' }]);
   }
@@ -102,5 +103,11 @@ export function parseQuotaLimits(raw: unknown, defaults: QuotaLimits): Result<Qu
       problems.push({ path: q.key, code: 'TRC_QUOTA_INVALID_LIMITS', message: `${q.key} must be a whole number of at least 0 or "unlimited", got ${JSON.stringify(v)}`, hint: `for example ${q.key} = 10` });
     }
   }
-  return problems.length === 0 ? ok(out as unknown as QuotaLimits) : failed(problems);
+  return problems.length === 0 ? ok(out as unknown as OrgQuotaLimits) : failed(problems);
+}
+
+/** The limits as the `QuotasChanged` event records them (null = unlimited), in the form checkQuotas takes. */
+export function limitsFromEvent(limits: EventQuotaLimits): OrgQuotaLimits {
+  const limit = (v: number | null): Limit => (v === null ? UNLIMITED : v);
+  return { memory: limit(limits.memoryBytes), instances: limit(limits.instances), publicRoutes: limit(limits.publicRoutes), ipv4Addresses: limit(limits.ipv4Addresses) };
 }
