@@ -1,7 +1,7 @@
 // The HTTP JSON API under /v1 (fastify): schema-validated bodies with unknown fields rejected, a body
 // size limit, token auth, and every error answered as { code, message, hint }.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { formatError } from '@trc/core';
+import { formatError, userError } from '@trc/core';
 import type { Control } from '../commands/control.ts';
 import { forbidden } from '../commands/actor.ts';
 import { authenticate } from './auth.ts';
@@ -19,18 +19,24 @@ export interface ApiOptions {
   /** Where bugs are logged with their stack (default console.error). */
   readonly logBug?: (text: string) => void;
   readonly version?: string;
+  /** Last heartbeat per node, shared with the liveness monitor (see markSilentNodesDown). */
+  readonly heartbeats?: Map<string, number>;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const logBug = options.logBug ?? ((text: string) => console.error(text));
-  const heartbeats = new Map<string, number>();
+  const heartbeats = options.heartbeats ?? new Map<string, number>();
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     forceCloseConnections: true,
     return503OnClosing: true,
+    // Errors the router raises before any route runs (bad URL encoding, over-long parameters).
+    frameworkErrors: (error, _request, reply) => {
+      void reply.status(400).type('application/json').send(userError('TRC_INVALID_INPUT', `the request path is malformed (${error.code})`, 'check the URL').toJSON());
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
 

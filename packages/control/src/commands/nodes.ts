@@ -70,3 +70,21 @@ export async function listNodes(control: Control, actor: Actor): Promise<NodeSta
   requireOperator(actor, 'list nodes');
   return [...(await control.read()).nodes.values()];
 }
+
+/**
+ * Marks down every up node whose last heartbeat is older than `timeoutMs` (a node never heard from since
+ * `since`, the control plane's start, counts from then). Returns the nodes marked down.
+ */
+export async function markSilentNodesDown(control: Control, now: Date, since: Date, heartbeats: ReadonlyMap<string, number>, timeoutMs: number): Promise<string[]> {
+  const state = await control.read();
+  const intents = [];
+  for (const node of state.nodes.values()) {
+    if (node.status !== 'up') continue;
+    const last = heartbeats.get(node.name) ?? since.getTime();
+    if (now.getTime() - last <= timeoutMs) continue;
+    const aggregateId = aggregates.node(node.name);
+    intents.push({ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'NodeMarkedDown' as const, payload: { node: node.name, reason: `no heartbeat for ${Math.round((now.getTime() - last) / 1000)}s (timeout ${timeoutMs / 1000}s)` } }] });
+  }
+  if (intents.length > 0) await control.commit({ kind: 'system' }, intents);
+  return intents.map((i) => i.changes[0]!.payload.node);
+}

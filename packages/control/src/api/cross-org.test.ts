@@ -1,0 +1,82 @@
+// Walks the whole route table with one org's token against another org's resources: every route refuses,
+// reveals nothing, and changes nothing; the owner's own token passes the same calls (so refusals are real).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApi } from '../test-support/api.ts';
+import { IMAGE } from '../test-support/control.ts';
+import { ROUTES } from './routes.ts';
+import type { RouteDef } from './route.ts';
+
+const api = await startTestApi('cross-org');
+after(() => api.close());
+const op = api.operatorToken;
+
+async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: string }> {
+  await api.request('POST', '/v1/orgs', { token: op, body: { name: org } });
+  const token = (await api.request('POST', `/v1/orgs/${org}/tokens`, { token: op, body: { name: 'main' } })).body.token as string;
+  const spareTokenId = (await api.request('POST', `/v1/orgs/${org}/tokens`, { token: op, body: { name: 'spare' } })).body.id as string;
+  await api.request('POST', '/v1/apps', { token, body: { org, name: `${org}-app` } });
+  await api.request('POST', `/v1/apps/${org}-app/releases`, { token, body: { image: IMAGE, processes: { web: { cpu: 1, memory: '256Mi', count: 1 } } } });
+  await api.request('POST', `/v1/apps/${org}-app/envs/prod/deploys`, { token, body: { release: 1 } });
+  await api.request('PUT', `/v1/apps/${org}-app/envs/prod/secrets`, { token, body: { values: { API_KEY: `${org}-secret-value` } } });
+  return { token, spareTokenId };
+}
+
+const acme = await setUpOrg('acme');
+const globex = await setUpOrg('globex');
+const join = (await api.request('POST', '/v1/join-tokens', { token: op, body: { name: 'j' } })).body.token as string;
+await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-g', cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
+
+const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g' };
+
+function pathFor(route: RouteDef): string {
+  return `/v1${route.url.replace(/:([a-z]+)/g, (_, name: string) => victim[name]!)}`;
+}
+
+function bodyFor(route: RouteDef): unknown {
+  return route.example === undefined ? undefined : JSON.parse(JSON.stringify(route.example).replaceAll('{org}', 'globex'));
+}
+
+function namesVictim(route: RouteDef): boolean {
+  return /:(org|app|token|node)\b/.test(route.url) || JSON.stringify(route.example ?? null).includes('{org}');
+}
+
+async function globexState(): Promise<string> {
+  const s = await api.t.control.read();
+  return JSON.stringify([s.orgs.get('globex'), s.apps.get('globex-app'), [...s.tokens.values()].filter((t) => t.org === 'globex'), s.nodes.get('node-g')]);
+}
+
+test("every route refuses one org's token on another org's resources, and changes nothing", async () => {
+  // Deleting comes last so the owner's positive control can still reach the app on every other route.
+  const routes = [...ROUTES].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
+  let victimRoutes = 0;
+  let ownerChecks = 0;
+  for (const route of routes) {
+    const label = `${route.method} ${route.url}`;
+    const before = await globexState();
+    const headBefore = await api.t.store.headSeq();
+    const res = await api.request(route.method, pathFor(route), { token: acme.token, body: bodyFor(route) });
+    assert.ok(res.status < 500, `${label}: ${res.status} ${res.text}`);
+    assert.ok(!res.text.includes('globex-secret-value'), `${label} leaks a secret`);
+    if (namesVictim(route)) {
+      victimRoutes += 1;
+      assert.ok(res.status === 403 || res.status === 404, `${label} answered ${res.status} ${res.text}`);
+      assert.ok(res.body.code === 'TRC_FORBIDDEN' || res.body.code === 'TRC_NOT_FOUND', `${label}: ${res.body.code}`);
+    } else {
+      assert.ok(!res.text.includes('globex'), `${label} reveals the other org: ${res.text.slice(0, 300)}`);
+    }
+    assert.equal(await globexState(), before, `${label} changed the other org`);
+    const appended = await api.t.store.read({ afterSeq: headBefore });
+    assert.deepEqual(appended.filter((e) => JSON.stringify(e.payload).includes('globex')), [], `${label} appended to the other org`);
+
+    // Positive control: the owner may make the same call (for routes org tokens may use at all).
+    if (namesVictim(route) && route.tokens.includes('org')) {
+      const own = await api.request(route.method, pathFor(route), { token: globex.token, body: bodyFor(route) });
+      assert.ok(own.status >= 200 && own.status < 300, `${label} as the owner: ${own.status} ${own.text}`);
+      ownerChecks += 1;
+    }
+  }
+  assert.ok(victimRoutes >= 15, `only ${victimRoutes} routes name another org's resources`);
+  assert.ok(ownerChecks >= 12);
+  assert.deepEqual(api.bugs, []);
+});

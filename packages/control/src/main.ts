@@ -1,0 +1,88 @@
+// `platform-control`: the control plane program. Opens the event log (embedded SQLite in the data
+// directory), the master key, and serves the /v1 API; prints the operator token once, at first start.
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import process from 'node:process';
+import { formatError, isTrcError, userError } from '@trc/core';
+import { SqliteEventStore } from './store/sqlite/sqlite.ts';
+import { Control } from './commands/control.ts';
+import { bootstrap } from './commands/orgs.ts';
+import { markSilentNodesDown } from './commands/nodes.ts';
+import { AesGcmSealer } from './secrets/sealer.ts';
+import { loadOrCreateMasterKey } from './secrets/master-key.ts';
+import { buildApi } from './api/server.ts';
+
+const USAGE = `usage: platform-control [--data-dir DIR] [--listen HOST:PORT] [--master-key FILE] [--node-timeout SECONDS]
+
+  --data-dir DIR       where the event log lives (default: $TRC_DATA_DIR or ./.data/control)
+  --listen HOST:PORT   where the API listens (default: 127.0.0.1:7700)
+  --master-key FILE    the platform master key, created at first start (default: DIR/master.key)
+  --node-timeout SEC   a node silent this long is marked down (default: 30)`;
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65535) throw userError('TRC_INVALID_INPUT', `--listen ${text} is not HOST:PORT`, 'e.g. --listen 127.0.0.1:7700');
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'data-dir': { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
+  const dataDir = values['data-dir'] ?? process.env.TRC_DATA_DIR ?? join(process.cwd(), '.data', 'control');
+  const listen = parseListen(values.listen ?? '127.0.0.1:7700');
+  const nodeTimeoutMs = Number(values['node-timeout'] ?? '30') * 1000;
+  if (!(nodeTimeoutMs > 0)) throw userError('TRC_INVALID_INPUT', '--node-timeout must be a positive number of seconds', 'e.g. --node-timeout 30');
+
+  const random = (n: number): Uint8Array => randomBytes(n);
+  const masterKeyPath = values['master-key'] ?? join(dataDir, 'master.key');
+  const masterKey = loadOrCreateMasterKey(masterKeyPath, random);
+  if (masterKey.created) console.error(`created the platform master key at ${masterKeyPath}: back it up; without it no secret can be read`);
+  const store = await SqliteEventStore.open({ dataDir, clock: () => new Date() });
+  const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random) });
+
+  const operatorToken = await bootstrap(control);
+  if (operatorToken !== undefined) {
+    // Shown once: only its hash is kept.
+    console.log(`operator token (shown once, store it now): ${operatorToken}`);
+  }
+
+  const heartbeats = new Map<string, number>();
+  const app = await buildApi({ control, clock: () => new Date(), heartbeats });
+  const address = await app.listen({ host: listen.host, port: listen.port });
+  console.error(`platform-control listening on ${address} (data: ${dataDir})`);
+
+  const started = new Date();
+  const monitor = setInterval(() => {
+    markSilentNodesDown(control, new Date(), started, heartbeats, nodeTimeoutMs).catch((error: unknown) => console.error('node liveness check failed:', error));
+  }, Math.min(nodeTimeoutMs / 3, 10_000));
+
+  const stop = async (): Promise<void> => {
+    clearInterval(monitor);
+    await app.close();
+    await store.close();
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (isTrcError(error)) {
+    console.error(formatError(error));
+    process.exit(error.kind === 'user' ? 2 : 70);
+  }
+  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(error);
+  process.exit(70);
+});
