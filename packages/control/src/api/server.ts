@@ -35,7 +35,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Errors the router raises before any route runs (bad URL encoding, over-long parameters).
     frameworkErrors: (error, _request, reply) => {
-      void reply.status(400).type('application/json').send(userError('TRC_INVALID_INPUT', `the request path is malformed (${error.code})`, 'check the URL').toJSON());
+      const body = JSON.stringify(userError('TRC_INVALID_INPUT', `the request path is malformed (${error.code})`, 'check the URL').toJSON());
+      void (reply as FastifyReply).code(400).type('application/json').send(body);
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
   });
