@@ -14,6 +14,10 @@ test('an http health check defaults its path to "/" and reads durations into mil
   assert.deepEqual(parseHealthCheck({ kind: 'http', path: '/healthz?full=1', interval: '2m', timeout: '500ms' }, at).value, { kind: 'http', path: '/healthz?full=1', intervalMs: 120_000, timeoutMs: 500 });
 });
 
+test('the default timeout shrinks to an interval shorter than 2s', () => {
+  assert.deepEqual(parseHealthCheck({ interval: '1s' }, at).value, { kind: 'tcp', intervalMs: 1_000, timeoutMs: 1_000 });
+});
+
 test('each inconsistent health check is refused with its path, code and hint', () => {
   const table: { raw: unknown; path: string; code: string; hint?: RegExp }[] = [
     { raw: 'tcp', path: at, code: 'TRC_MANIFEST_WRONG_TYPE', hint: /\[processes\.web\.health_check\]/ },

@@ -19,8 +19,8 @@ export const HEALTH_CHECK_LIMITS = {
 } as const;
 
 /**
- * Validates a health-check table found at `path`. Defaults: kind "tcp", interval "10s", timeout "2s",
- * path "/" (http only). Every problem is returned; `value` is set only when there are none.
+ * Validates a health-check table found at `path`. Defaults: kind "tcp", interval "10s", timeout "2s"
+ * (or the interval, if shorter), path "/" (http only). Every problem is returned; `value` is set only when there are none.
  */
 export function parseHealthCheck(raw: unknown, path: string): { value?: HealthCheck; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -41,7 +41,8 @@ export function parseHealthCheck(raw: unknown, path: string): { value?: HealthCh
     }
   }
   const intervalMs = readBoundedDuration(raw, 'interval', path, problems);
-  const timeoutMs = readBoundedDuration(raw, 'timeout', path, problems);
+  // The default timeout shrinks to a shorter interval, so that `interval = "1s"` alone stays valid.
+  const timeoutMs = raw.timeout === undefined && intervalMs !== undefined ? Math.min(HEALTH_CHECK_LIMITS.timeout.default, intervalMs) : readBoundedDuration(raw, 'timeout', path, problems);
   if (intervalMs !== undefined && timeoutMs !== undefined && timeoutMs > intervalMs) {
     problems.push(problem(joinPath(path, 'timeout'), 'TRC_HEALTH_CHECK_INVALID', `timeout ${formatDuration(timeoutMs)} is longer than interval ${formatDuration(intervalMs)}`, 'checks would overlap: make timeout at most the interval'));
   }
