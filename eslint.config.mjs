@@ -32,7 +32,7 @@ export default tseslint.config(
   ...['core', 'control', 'agent', 'edge', 'cli'].map((pkg) => ({
     files: [`packages/${pkg}/src/**/*.ts`],
     rules: {
-      'import-x/no-extraneous-dependencies': ['error', { packageDir: ['.', `./packages/${pkg}`], devDependencies: ['**/*.test.ts', '**/test-support/**'] }],
+      'import-x/no-extraneous-dependencies': ['error', { packageDir: ['.', `./packages/${pkg}`], devDependencies: ['**/*.test.ts', '**/test-support/**', '**/conformance.ts'] }],
     },
   })),
   {
