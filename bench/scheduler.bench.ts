@@ -113,6 +113,9 @@ const runs = [
   { name: 'roomy cluster (128Gi nodes, ~7% memory used)', run: measure(roomy, reqs) },
   // 14Gi nodes start ~65% full and end nearly full: feasible nodes get rare and decisions walk further.
   { name: 'crowded cluster (16Gi nodes, filling up)', run: measure(buildSnapshot(16 * Gi), reqs) },
+  // One process type scaled out to 3 per node: near the end of each round only a few nodes hold the
+  // lowest count, so exact spread walks far. The adversarial case for sampling.
+  { name: 'one process type scaled from 0 to 30,000 instances (roomy cluster)', run: measure(roomy, Array.from({ length: 30_000 }, (_, i) => ({ id: `big${i}`, org: 'acme', app: 'big', env: 'production', processType: 'web', cpu: 0.25, memory: 256 * Mi }))) },
 ];
 
 // Anchor measured here: one pass over every node's free cpu and memory per placement, the cost a
@@ -130,7 +133,7 @@ for (let k = 0; k < SCANS; k++) {
 }
 const scanPerSecond = SCANS / ((performance.now() - t0) / 1000);
 
-console.log(`cluster: ${fmt(NODES)} nodes (1% draining), ${fmt(RUNNING)} running instances; ${fmt(PLACEMENTS)} placements per run, one in ten pinned to a local volume; one core`);
+console.log(`cluster: ${fmt(NODES)} nodes (1% draining), ${fmt(RUNNING)} running instances; ${fmt(PLACEMENTS)} placements per mixed run, one in ten pinned to a local volume; one core`);
 console.log(`anchor measured in this run: one full pass over ${fmt(NODES)} nodes per placement = ${fmt(scanPerSecond)} /s`);
 let met = true;
 for (const { name, run } of runs) {

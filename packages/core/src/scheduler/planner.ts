@@ -32,6 +32,11 @@ export function defaultCandidates(upNodes: number): number {
 }
 
 export function startPlan(snapshot: Snapshot, options: ScheduleOptions): Planner {
+  // The seed and sample size come from the control plane, not from users: a bad one is a bug.
+  if (!Number.isSafeInteger(options.seed)) throw new TrcError('TRC_INTERNAL', `scheduler seed must be a safe integer, got ${options.seed}`);
+  if (options.candidates !== undefined && !(Number.isSafeInteger(options.candidates) && options.candidates >= 1)) {
+    throw new TrcError('TRC_INTERNAL', `scheduler candidates must be a positive integer, got ${options.candidates}`);
+  }
   const state = buildClusterState(snapshot);
   return new ClusterPlanner(state, options);
 }
@@ -56,7 +61,6 @@ class ClusterPlanner implements Planner {
     this.#s = state;
     const n = state.ids.length;
     this.#limit = options.candidates ?? defaultCandidates(state.upCount);
-    if (!(Number.isSafeInteger(this.#limit) && this.#limit >= 1)) throw new RangeError(`candidates must be a positive integer, got ${this.#limit}`);
     const order = new Int32Array(state.upCount);
     let k = 0;
     for (let i = 0; i < n; i++) if (state.up[i] === 1) order[k++] = i;
@@ -103,9 +107,13 @@ class ClusterPlanner implements Planner {
     const mem = request.memory;
     const count = request.count ?? 1;
     const group = this.#group(groupKey(request.app, request.env, request.processType));
+    // A failure changes nothing, so the next instance of the same size (without a volume) fails alike:
+    // reuse the reason rather than walk the nodes again.
+    let failed: reasons.Reason | undefined;
     for (let index = 0; index < count; index++) {
       const volume = request.volumes?.[index];
-      const node = volume === undefined ? this.#pick(group, cpu, mem) : this.#volumeNode(volume, cpu, mem);
+      const node = volume !== undefined ? this.#volumeNode(volume, cpu, mem) : (failed ?? this.#pick(group, cpu, mem));
+      if (volume === undefined && typeof node !== 'number') failed = node;
       if (typeof node === 'number') {
         this.#commit(node, group, cpu, mem);
         const s = this.#s;

@@ -31,6 +31,7 @@ test('the sum of memory caps on a node never exceeds its allocatable memory', ()
   assert.equal(plan.placements.length, 3, '4Gi - 1Gi reserved - 512Mi buffer - 1Gi running = 1.5Gi = 3 x 512Mi');
   assert.equal(plan.failures.length, 2);
   assert.equal(plan.failures[0]!.reason, 'memory: no node has 512Mi free; largest free is 0 on n1');
+  assert.deepEqual(plan.failures.map((f) => [f.index, f.reason]), [[3, 'memory: no node has 512Mi free; largest free is 0 on n1'], [4, 'memory: no node has 512Mi free; largest free is 0 on n1']]);
   assert.deepEqual(planViolations(h.plans[0]!), []);
 });
 
@@ -167,5 +168,7 @@ test('the incremental planner decides exactly as schedule does', () => {
   const planner = startPlan(snapshot(nodes), { seed: 9 });
   for (const r of requests) planner.place(r);
   assert.deepEqual(planner.plan(), schedule(snapshot(nodes), requests, { seed: 9 }));
+  assert.throws(() => startPlan(snapshot(nodes), { seed: 0.5 }), (e) => isTrcError(e) && e.kind === 'bug');
+  assert.throws(() => startPlan(snapshot(nodes), { seed: 1, candidates: 0 }), (e) => isTrcError(e) && e.kind === 'bug');
   assert.throws(() => planner.place(request('a')), (e) => isTrcError(e) && e.problems[0]!.message === 'id "a" was already placed in this plan');
 });
