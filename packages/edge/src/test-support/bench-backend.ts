@@ -9,7 +9,7 @@ const FIXED = 16;
 
 /** Calls `onPayload` with everything after the PROXY v2 header; destroys the socket if there is none. */
 function afterProxyHeader(socket: Socket, onPayload: (first: Buffer) => void): void {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     const checked = Math.min(pending.length, SIGNATURE.length);
