@@ -1,5 +1,6 @@
 // @trc/core: the platform's pure domain logic. No I/O, no clock, no randomness of its own.
 export * from './errors/errors.ts';
+export * from './secrets-file/index.ts';
 export * from './manifest/index.ts';
 export * from './events/index.ts';
 export * from './resources/quantity.ts';
