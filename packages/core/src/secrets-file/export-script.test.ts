@@ -32,6 +32,7 @@ function shell(name: string, argv: string[], od: string): Shell {
   return { name, argv, path: bin };
 }
 
+mkdirSync(join(work, 'empty-bin'));
 const shells: Shell[] = [
   shell('dash', ['/usr/bin/dash'], '/usr/bin/od'),
   shell('bash', ['/bin/bash'], '/usr/bin/od'),
@@ -45,8 +46,8 @@ function writeSecretsFile(bytes: Uint8Array): string {
   return path;
 }
 
-function runScript(sh: Shell, args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const r = spawnSync(sh.argv[0]!, [...sh.argv.slice(1), SCRIPT, ...args], { env: { PATH: sh.path }, timeout: 60_000 });
+function runScript(sh: Shell, args: string[], path = sh.path): { status: number | null; stdout: Buffer; stderr: string } {
+  const r = spawnSync(sh.argv[0]!, [...sh.argv.slice(1), SCRIPT, ...args], { env: { PATH: path }, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('latin1') };
 }
 
@@ -123,7 +124,7 @@ for (const sh of shells) {
     }
   });
 
-  test(`${sh.name}: usage errors and unreadable files exit 2`, () => {
+  test(`${sh.name}: usage errors, unreadable files and a missing od exit 2`, () => {
     const two = runScript(sh, ['a', 'b']);
     assert.equal(two.status, 2);
     assert.match(two.stderr, /^TRC_SECRETS_EXPORT_USAGE: /);
@@ -132,6 +133,12 @@ for (const sh of shells) {
     assert.match(missing.stderr, /^TRC_SECRETS_EXPORT_USAGE: cannot read /);
     assert.equal(runScript(sh, [work]).status, 2);
     assert.equal(missing.stdout.length + two.stdout.length, 0);
+    if (sh.name !== 'busybox') {
+      // busybox sh runs its own od applet whatever PATH says; the others need od on PATH.
+      const noOd = runScript(sh, [writeSecretsFile(new TextEncoder().encode('# TRC_SECRETS_V1\n'))], join(work, 'empty-bin'));
+      assert.equal(noOd.status, 2);
+      assert.match(noOd.stderr, /^TRC_SECRETS_EXPORT_USAGE: platform-secrets-export needs od/);
+    }
   });
 
   test(`${sh.name}: property: any secrets the TypeScript renderer writes are exported exactly`, () => {
