@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { renderSecretsFile } from './render.ts';
+import { parseSecretsFile, type SecretsFileProblem } from './parse.ts';
 import type { SecretEntry } from './format.ts';
 import { blobBytes, loadVectors } from './test-support/vectors.ts';
 import { arbitrarySecretsWith } from './test-support/arbitrary.ts';
@@ -148,5 +149,37 @@ for (const sh of shells) {
     fc.assert(fc.property(arbitrarySecretsWith(keys, undefined, 6).filter((es) => es.every((e) => noNul(e.value))), (entries) => {
       assertExports(sh, writeSecretsFile(new TextEncoder().encode(renderSecretsFile(entries))), entries, 'property');
     }), { numRuns: 25 });
+  });
+
+  test(`${sh.name}: property: on random, mostly broken files the script and the TypeScript parser agree`, () => {
+    const fragment = fc.constantFrom('A', 'Z', '1', '_', 'a', '=', '==', 'base64:', 'YQ==', 'YR==', 'Y', '+/', '-', ' ', '#', "'", '\r', '\0', '\u00e9', '\u00ff', '\ufeff', '\\', '%');
+    const raw = fc.constantFrom(new Uint8Array([0xff]), new Uint8Array([0xc0, 0xaf]), new Uint8Array([0xed, 0xa0, 0x80]), new Uint8Array([0xe2, 0x82]));
+    const piece = fc.oneof({ weight: 6, arbitrary: fragment.map((f) => new TextEncoder().encode(f)) }, { weight: 1, arbitrary: raw });
+    const line = fc.array(piece, { maxLength: 6 }).map((ps) => Buffer.concat(ps));
+    const header = fc.constantFrom('# TRC_SECRETS_V1', '# TRC_SECRETS_V1', '# TRC_SECRETS_V1', '# TRC_SECRETS_V1 ', 'A=1').map((h) => Buffer.from(h));
+    const file = fc.tuple(header, fc.array(line, { maxLength: 6 }), fc.boolean()).map(([h, ls, finalNewline]) => {
+      const body = Buffer.concat([h, ...ls.flatMap((l) => [Buffer.from('\n'), l])]);
+      return new Uint8Array(finalNewline ? Buffer.concat([body, Buffer.from('\n')]) : body);
+    });
+    fc.assert(fc.property(file, (bytes) => {
+      const path = writeSecretsFile(bytes);
+      const parsed = parseSecretsFile(bytes, path);
+      const r = runScript(sh, [path]);
+      if (!parsed.ok) {
+        assert.equal(r.status, 1, r.stderr);
+        assert.equal(r.stdout.length, 0);
+        const reported = [...r.stderr.matchAll(/^.*:(\d+): (TRC_SECRETS_FILE_[A-Z0-9_]+) /gm)].map((m) => ({ line: Number(m[1]), code: m[2] }));
+        assert.deepEqual(reported, (parsed.problems as readonly SecretsFileProblem[]).map((p) => ({ line: p.line, code: p.code })), r.stderr);
+        return;
+      }
+      const unexportable = parsed.value.filter((e) => /^[0-9]/.test(e.key) || e.value.includes(0)).map((e) => e.key);
+      if (unexportable.length > 0) {
+        assert.equal(r.status, 3, r.stderr);
+        assert.deepEqual([...r.stderr.matchAll(/TRC_SECRETS_EXPORT_UNREPRESENTABLE: ([A-Z0-9_]+) /g)].map((m) => m[1]), unexportable);
+        return;
+      }
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout, expectedOutput(parsed.value));
+    }), { numRuns: 100 });
   });
 }
