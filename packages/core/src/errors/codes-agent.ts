@@ -13,4 +13,13 @@ export const AGENT_CODES = {
   TRC_IMAGE_LAYER_DEVICE: { kind: 'user', status: 400, summary: 'A layer contains a character device, block device or FIFO, which the agent never creates; the rootfs is removed.' },
   TRC_IMAGE_LAYER_INVALID: { kind: 'user', status: 400, summary: 'A layer is not a readable tar archive, has an unsupported entry type, or needs a directory where a file is; the rootfs is removed.' },
   TRC_IMAGE_ROOTFS_NOT_EMPTY: { kind: 'bug', status: 500, summary: 'An image was to be unpacked into a directory that already has content.' },
+  TRC_RUNTIME_INSTANCE_ID_INVALID: { kind: 'user', status: 400, summary: 'An instance id is not 1 to 64 characters of lower-case letters, digits, `.`, `_` or `-` starting with a letter or digit.' },
+  TRC_RUNTIME_NO_COMMAND: { kind: 'user', status: 400, summary: 'Neither the image (entrypoint, cmd) nor the process gives a command to run.' },
+  TRC_RUNTIME_USER_UNKNOWN: { kind: 'user', status: 400, summary: "The image's user (or group) is a name the image's /etc/passwd (or /etc/group) does not define." },
+  TRC_RUNTIME_MOUNT_INVALID: { kind: 'user', status: 400, summary: "A mount's destination is not an absolute, normalised path, or is `/`." },
+  TRC_RUNTIME_INSTANCE_EXISTS: { kind: 'user', status: 409, summary: 'The node already has an instance with this id.' },
+  TRC_RUNTIME_INSTANCE_NOT_FOUND: { kind: 'user', status: 404, summary: 'The node has no instance with this id.' },
+  TRC_RUNTIME_INVALID_STATE: { kind: 'user', status: 409, summary: 'The instance is not in a state that allows the operation (start twice, freeze a stopped instance).' },
+  TRC_RUNTIME_FAILED: { kind: 'bug', status: 500, summary: 'The container runtime (runc) failed to create, start, signal or delete an instance; the message carries its error.' },
+  TRC_CGROUP_UNSUPPORTED: { kind: 'bug', status: 500, summary: 'The host has no cgroup hierarchy with the memory (or cpu) controller, so limits cannot be enforced.' },
 } as const;
