@@ -31,7 +31,7 @@ const LIMIT = fileLimit();
 const NOFILE = ['prlimit', `--nofile=${LIMIT}:${LIMIT}`];
 const IDLE_CONNECTIONS = Math.min(WANTED_IDLE, Math.floor((LIMIT - 256) / 2 / 100) * 100);
 const HAPROXY_THREADS = 1;
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CONNRATE_GENERATORS = Number(process.env.CONNRATE_GENERATORS ?? 2);
 
 interface Target {
@@ -66,8 +66,8 @@ function load(scenario: Scenario, timeoutMs = 60_000): Promise<Record<string, nu
   });
 }
 
-/** VmRSS in KiB of a process and all its descendants (an edge with worker processes counts whole). */
-function treeRssKb(root: number): number {
+/** The pids of a process and all its descendants (an edge with worker processes counts whole). */
+function processTree(root: number): number[] {
   const parent = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -82,17 +82,39 @@ function treeRssKb(root: number): number {
     for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (p === root) return true;
     return false;
   };
+  return [...parent.keys()].filter(inTree);
+}
+
+function sumOverTree(root: number, read: (pid: number) => number): number {
   let total = 0;
-  for (const pid of parent.keys()) {
-    if (!inTree(pid)) continue;
+  for (const pid of processTree(root)) {
     try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      total += read(pid);
     } catch {
       // gone
     }
   }
   return total;
 }
+
+/** VmRSS in KiB of a process tree. */
+function treeRssKb(root: number): number {
+  return sumOverTree(root, (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0));
+}
+
+/**
+ * CPU time (user + system) in ms a process tree has used. Unlike rates, CPU per unit of work barely depends
+ * on what else the machine runs, so it explains a rate gap on a busy host.
+ */
+function treeCpuMs(root: number): number {
+  const ticks = sumOverTree(root, (pid) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  });
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
 
 /** Opens IDLE_CONNECTIONS through the target and returns the proxy's resident memory growth per connection. */
 async function idleMemory(target: Target): Promise<{ perConnectionKb: number; open: number; beforeKb: number; afterKb: number }> {
@@ -194,8 +216,17 @@ async function main(): Promise<void> {
       list.push(value);
       samples.set(`${target}.${key}`, list);
     };
+    // Idle memory first, on fresh processes: after the load runs a garbage-collected heap has slack that
+    // would absorb the new connections and hide their cost.
     for (const t of targets) {
-      if (t.process !== undefined) put(t.name, 'rssStartMb', treeRssKb(t.process.pid) / 1024);
+      if (t.process === undefined) continue;
+      const mem = await idleMemory(t);
+      put(t.name, 'idleOpen', mem.open);
+      put(t.name, 'kbPerIdle', mem.perConnectionKb);
+      put(t.name, 'rssBeforeMb', mem.beforeKb / 1024);
+      put(t.name, 'rssAfterMb', mem.afterKb / 1024);
+    }
+    for (const t of targets) {
       // Warm-up: JIT, socket buffers, HAProxy pools.
       await load({ kind: 'throughput', port: t.sink, local: t.local, connections: 2, bytesPerConnection: 32 << 20 });
     }
@@ -203,11 +234,16 @@ async function main(): Promise<void> {
     // on the machine hits every target alike instead of skewing one.
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
+        const cpu = (): number => (t.process === undefined ? 0 : treeCpuMs(t.process.pid));
+        let cpuBefore = cpu();
         const tp = await load({ kind: 'throughput', port: t.sink, local: t.local, connections: 4, bytesPerConnection: 128 << 20 });
         if (tp.bytes !== tp.expected) throw new Error(`${t.name}: the backend got ${tp.bytes} of ${tp.expected} bytes`);
         sample(t.name, 'throughputMBps', tp.bytesPerSecond! / 1e6);
+        if (t.process !== undefined) sample(t.name, 'cpuMsPerGiB', (cpu() - cpuBefore) / (tp.bytes! / 2 ** 30));
+        cpuBefore = cpu();
         const cr = await loadParallel({ kind: 'connrate', port: t.echo, local: t.local, concurrency: 16, durationMs: 2000 }, CONNRATE_GENERATORS);
         sample(t.name, 'connPerSecond', cr.perSecond!);
+        if (t.process !== undefined) sample(t.name, 'cpuUsPerConn', ((cpu() - cpuBefore) * 1000) / Math.max(1, cr.connections!));
         sample(t.name, 'connFailed', cr.failed!);
         const lat = await load({ kind: 'latency', port: t.echo, local: t.local, warmup: 2000, iterations: 20_000 });
         sample(t.name, 'p50us', lat.p50us!);
@@ -221,14 +257,7 @@ async function main(): Promise<void> {
       put(target, `${figure}Min`, sorted[0]!);
       put(target, `${figure}Max`, sorted[sorted.length - 1]!);
     }
-    for (const t of targets) {
-      if (t.process === undefined) continue;
-      const mem = await idleMemory(t);
-      put(t.name, 'idleOpen', mem.open);
-      put(t.name, 'kbPerIdle', mem.perConnectionKb);
-      put(t.name, 'rssBeforeMb', mem.beforeKb / 1024);
-      put(t.name, 'rssAfterMb', mem.afterKb / 1024);
-    }
+    for (const t of targets) if (t.process !== undefined) put(t.name, 'rssEndMb', treeRssKb(t.process.pid) / 1024);
     report(results);
   } finally {
     for (const p of started.reverse()) await p.stop();
@@ -251,10 +280,12 @@ function report(results: Map<string, Record<string, number>>): void {
   row(`new connections/s (${CONNRATE_GENERATORS} generators x 16 concurrent, 32-byte echo)`, 'connPerSecond', 0, '>= 0.5x', (r) => r >= 0.5);
   row('round trip p50, us (64-byte messages)', 'p50us', 1, '(info)');
   row('round trip p99, us (64-byte messages)', 'p99us', 1, '<= 1.25x', (r) => r <= 1.25);
+  row('proxy CPU time per GiB forwarded, ms (diagnostic)', 'cpuMsPerGiB', 0, '(info)');
+  row('proxy CPU time per connection, us (diagnostic)', 'cpuUsPerConn', 0, '(info)');
   row(`memory per idle connection, KiB (${IDLE_CONNECTIONS} idle)`, 'kbPerIdle', 2, '<= 2x', (r) => r <= 2);
   console.log('');
   for (const [name, r] of results) {
-    if (r.idleOpen !== undefined) console.log(`${name}: RSS ${fmt(r.rssStartMb!)} MiB at start, ${fmt(r.rssBeforeMb!)} MiB after the load runs; ${r.idleOpen} idle connections held: ${fmt(r.rssAfterMb!)} MiB`);
+    if (r.idleOpen !== undefined) console.log(`${name}: RSS ${fmt(r.rssBeforeMb!)} MiB at start, ${fmt(r.rssAfterMb!)} MiB holding ${r.idleOpen} idle connections, ${fmt(r.rssEndMb!)} MiB after the load runs`);
     const spread = (key: string, digits: number): string => `${fmt(r[`${key}Min`]!, digits)}-${fmt(r[`${key}Max`]!, digits)}`;
     console.log(`${name}: range over ${ROUNDS} rounds: throughput ${spread('throughputMBps', 0)} MB/s, connections ${spread('connPerSecond', 0)}/s, p50 ${spread('p50us', 1)} us, p99 ${spread('p99us', 1)} us`);
     if (r.connFailed !== undefined && r.connFailed > 0) console.log(`${name}: ${r.connFailed} connections failed in the connection-rate run`);
