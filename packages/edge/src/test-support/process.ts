@@ -19,11 +19,17 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Upper bound for readiness; the process is killed and start fails after it. */
   readonly readyTimeoutMs?: number;
+  /**
+   * The process ends by itself after this long (coreutils `timeout`), even if the test that started it
+   * crashed before stopping it. Default 300 s: longer than any test or bench that starts one.
+   */
+  readonly maxLifetimeSec?: number;
 }
 
 /** A process started by a test; `stop` is idempotent and always leaves the process dead. */
 export interface RunningProcess {
   readonly name: string;
+  /** The pid of the `timeout` guard; the server is its only child (see processTree in the bench). */
   readonly pid: number;
   readonly child: ChildProcess;
   /** Everything the process wrote so far (stdout and stderr interleaved), for failure messages. */
@@ -35,7 +41,8 @@ export interface RunningProcess {
 const MAX_OUTPUT = 64 * 1024;
 
 export async function startProcess(options: StartOptions): Promise<RunningProcess> {
-  const child = spawn(options.command, [...options.args], {
+  const lifetime = String(options.maxLifetimeSec ?? 300);
+  const child = spawn('timeout', ['--kill-after=5', lifetime, options.command, ...options.args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
     cwd: options.cwd,
@@ -60,7 +67,12 @@ export async function startProcess(options: StartOptions): Promise<RunningProces
     child.kill('SIGTERM');
     const timedOut = await Promise.race([exited.then(() => false), sleep(3000).then(() => true)]);
     if (timedOut) {
-      child.kill('SIGKILL');
+      // The whole group: `timeout` and the server under it (it made itself the group leader).
+      try {
+        process.kill(-(child.pid ?? 0), 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       await exited;
     }
   };
