@@ -22,4 +22,12 @@ export const AGENT_CODES = {
   TRC_RUNTIME_INVALID_STATE: { kind: 'user', status: 409, summary: 'The instance is not in a state that allows the operation (start twice, freeze a stopped instance).' },
   TRC_RUNTIME_FAILED: { kind: 'bug', status: 500, summary: 'The container runtime (runc) failed to create, start, signal or delete an instance; the message carries its error.' },
   TRC_CGROUP_UNSUPPORTED: { kind: 'bug', status: 500, summary: 'The host has no cgroup hierarchy with the memory (or cpu) controller, so limits cannot be enforced.' },
+  TRC_NETWORK_CONFIG_INVALID: { kind: 'user', status: 400, summary: "The node's network configuration is invalid: the subnet is not an IPv4 CIDR from /8 to /29, or a device, namespace or table name is too long or has characters the kernel or nft refuse." },
+  TRC_NETWORK_ADDRESSES_EXHAUSTED: { kind: 'bug', status: 503, summary: "Every instance address of the node's subnet is allocated." },
+  TRC_NETWORK_STATE_INVALID: { kind: 'bug', status: 500, summary: "The network state file is not valid JSON of allocations inside the node's subnet (corrupt, edited by hand, or written for another subnet)." },
+  TRC_NETWORK_INSTANCE_CONFLICT: { kind: 'user', status: 409, summary: 'The instance is already attached to the node network for another org.' },
+  TRC_NETWORK_COMMAND_FAILED: { kind: 'bug', status: 500, summary: '`ip` or `nft` failed while setting up, changing or tearing down instance networking; the message carries its error output.' },
+  TRC_SECRETS_STAGE_NOT_TMPFS: { kind: 'bug', status: 500, summary: "The agent's secrets directory is not on tmpfs or ramfs (or does not exist), so secrets would reach a disk; nothing is written." },
+  TRC_SECRETS_STAGE_GROUP_UNKNOWN: { kind: 'user', status: 400, summary: "The manifest opts in to a group-readable secrets file, but the group is not in the image's /etc/group." },
+  TRC_SECRETS_STAGE_EXISTS: { kind: 'bug', status: 500, summary: 'A secrets file is already staged for this instance id (a previous instance was not removed).' },
 } as const;
