@@ -1,0 +1,183 @@
+// Layer unpacking on real files in a temp dir: whiteouts, links, ownership, and every refusal.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { isTrcError, type TrcError } from '@trc/core';
+import { tarOf, type EntrySpec } from '../test-support/image-builder.ts';
+import { unpackImage, type LayerToUnpack } from './unpack.ts';
+
+const root = process.getuid?.() === 0;
+
+function workdir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'trc-unpack-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function sha256(b: Buffer): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+/** Writes each layer as a blob file (gzip unless told otherwise) and describes it for unpackImage. */
+function layers(dir: string, specs: readonly (readonly EntrySpec[])[], gzip = true): LayerToUnpack[] {
+  return specs.map((entries, i) => {
+    const tar = tarOf(entries);
+    const bytes = gzip ? gzipSync(tar) : tar;
+    const file = join(dir, `layer-${i}`);
+    writeFileSync(file, bytes);
+    return { file, digest: sha256(bytes), diffId: sha256(tar) };
+  });
+}
+
+async function refused(promise: Promise<unknown>): Promise<TrcError> {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(isTrcError(e), `expected a TrcError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('expected the unpack to be refused');
+}
+
+test('layers unpack in order with whiteouts and opaque directories hiding only lower layers', async (t) => {
+  const dir = workdir(t);
+  const rootfs = join(dir, 'rootfs');
+  await unpackImage(layers(dir, [
+    [
+      { type: 'dir', path: 'etc/' },
+      { type: 'file', path: 'etc/keep', content: 'keep' },
+      { type: 'file', path: 'etc/gone', content: 'gone' },
+      { type: 'dir', path: 'var/cache/' },
+      { type: 'file', path: 'var/cache/old', content: 'old' },
+      { type: 'file', path: './replaced', content: 'v1' },
+    ],
+    [
+      { type: 'file', path: 'etc/.wh.gone' },
+      { type: 'file', path: 'var/cache/new', content: 'new' },
+      { type: 'file', path: 'var/cache/.wh..wh..opq' },
+      { type: 'file', path: 'replaced', content: 'v2' },
+      { type: 'file', path: 'etc/.wh.never-existed' },
+    ],
+  ]), rootfs);
+  assert.equal(readFileSync(join(rootfs, 'etc/keep'), 'utf8'), 'keep');
+  assert.equal(existsSync(join(rootfs, 'etc/gone')), false);
+  assert.equal(existsSync(join(rootfs, 'etc/.wh.gone')), false);
+  assert.equal(existsSync(join(rootfs, 'var/cache/old')), false, 'the opaque whiteout empties the lower layer directory');
+  assert.equal(readFileSync(join(rootfs, 'var/cache/new'), 'utf8'), 'new', 'entries of the same layer survive its opaque whiteout');
+  assert.equal(existsSync(join(rootfs, 'var/cache/.wh..wh..opq')), false);
+  assert.equal(readFileSync(join(rootfs, 'replaced'), 'utf8'), 'v2');
+});
+
+test('symlinks are created as written, hard links stay inside the root, and a later layer may replace a symlink', async (t) => {
+  const dir = workdir(t);
+  const rootfs = join(dir, 'rootfs');
+  await unpackImage(layers(dir, [
+    [
+      { type: 'file', path: 'bin/busybox', content: '#!fake', mode: 0o755 },
+      { type: 'symlink', path: 'bin/sh', linkpath: 'busybox' },
+      { type: 'symlink', path: 'etc-link', linkpath: '/etc' },
+      { type: 'hardlink', path: 'bin/ash', linkpath: 'bin/busybox' },
+      { type: 'hardlink', path: 'bin/ash2', linkpath: './bin/busybox' },
+    ],
+    [{ type: 'file', path: 'etc-link', content: 'now a file' }],
+  ]), rootfs);
+  assert.equal(readlinkSync(join(rootfs, 'bin/sh')), 'busybox');
+  assert.equal(statSync(join(rootfs, 'bin/ash')).ino, statSync(join(rootfs, 'bin/busybox')).ino);
+  assert.equal(statSync(join(rootfs, 'bin/ash2')).nlink, 3);
+  assert.equal(statSync(join(rootfs, 'bin/busybox')).mode & 0o777, 0o755);
+  assert.ok(lstatSync(join(rootfs, 'etc-link')).isFile(), 'the symlink was replaced, not followed to /etc');
+  assert.equal(readFileSync(join(rootfs, 'etc-link'), 'utf8'), 'now a file');
+});
+
+test('uncompressed tar layers unpack too, and ownership and setuid are kept when running as root', async (t) => {
+  const dir = workdir(t);
+  const rootfs = join(dir, 'rootfs');
+  await unpackImage(layers(dir, [[
+    { type: 'dir', path: 'home/app', uid: 1000, gid: 1000, mode: 0o750 },
+    { type: 'file', path: 'home/app/data', content: 'x', uid: 1000, gid: 1001, mode: 0o640 },
+    { type: 'file', path: 'bin/su', content: 'x', mode: 0o4755 },
+  ]], false), rootfs);
+  const st = statSync(join(rootfs, 'home/app/data'));
+  assert.equal(st.mode & 0o777, 0o640);
+  if (root) {
+    assert.deepEqual([st.uid, st.gid], [1000, 1001]);
+    assert.equal(statSync(join(rootfs, 'home/app')).uid, 1000);
+    assert.equal(statSync(join(rootfs, 'bin/su')).mode & 0o7777, 0o4755);
+  }
+  const stripped = join(dir, 'stripped');
+  await unpackImage(layers(join(dir), [[{ type: 'file', path: 'bin/su', content: 'x', mode: 0o4755, uid: 1000 }]]), stripped, { preserveOwnership: false });
+  assert.equal(statSync(join(stripped, 'bin/su')).mode & 0o7777, 0o755, 'without ownership the setuid bit is dropped');
+  assert.equal(statSync(join(stripped, 'bin/su')).uid, process.getuid?.());
+});
+
+const MALICIOUS: readonly { readonly name: string; readonly entries: readonly EntrySpec[]; readonly code: string; readonly path: string; readonly outside?: string }[] = [
+  { name: 'a ../ escape', entries: [{ type: 'file', path: '../escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: '../escaped', outside: 'escaped' },
+  { name: 'a nested ../ escape', entries: [{ type: 'dir', path: 'a/' }, { type: 'file', path: 'a/../../escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'a/../../escaped', outside: 'escaped' },
+  { name: 'an absolute path', entries: [{ type: 'file', path: '/abs-escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: '/abs-escaped' },
+  {
+    name: 'a write through a symlink to outside',
+    entries: [{ type: 'symlink', path: 'evil', linkpath: '../outside' }, { type: 'file', path: 'evil/pwned', content: 'x' }],
+    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'evil/pwned', outside: 'outside/pwned',
+  },
+  {
+    name: 'a write through a symlink that stays inside',
+    entries: [{ type: 'dir', path: 'real/' }, { type: 'symlink', path: 'alias', linkpath: 'real' }, { type: 'file', path: 'alias/f', content: 'x' }],
+    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'alias/f',
+  },
+  { name: 'a hard link to outside', entries: [{ type: 'hardlink', path: 'passwd', linkpath: '../outside/secret' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'passwd' },
+  {
+    name: 'a hard link through a symlink to outside',
+    entries: [{ type: 'symlink', path: 'up', linkpath: '../outside' }, { type: 'hardlink', path: 'stolen', linkpath: 'up/secret' }],
+    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'stolen',
+  },
+  { name: 'an absolute hard link', entries: [{ type: 'hardlink', path: 'shadow', linkpath: '/etc/shadow' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'shadow' },
+  { name: 'a character device', entries: [{ type: 'char', path: 'dev/null' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'dev/null' },
+  { name: 'a block device', entries: [{ type: 'block', path: 'dev/sda' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'dev/sda' },
+  { name: 'a FIFO', entries: [{ type: 'fifo', path: 'pipe' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'pipe' },
+];
+
+test('malicious layers are refused with a code naming the layer and entry, nothing lands outside, and the rootfs is removed', async (t) => {
+  for (const m of MALICIOUS) {
+    const dir = workdir(t);
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret'), 'secret');
+    const rootfs = join(dir, 'rootfs');
+    const benign: EntrySpec[] = [{ type: 'file', path: 'bin/ok', content: 'ok' }];
+    const stack = layers(dir, [benign, m.entries]);
+    const e = await refused(unpackImage(stack, rootfs));
+    assert.equal(e.code, m.code, m.name);
+    assert.equal(e.kind, 'user');
+    assert.ok(e.message.includes(stack[1]!.digest), `${m.name}: the message names the layer digest: ${e.message}`);
+    assert.ok(e.message.includes(`"${m.path}"`), `${m.name}: the message names the entry path: ${e.message}`);
+    assert.deepEqual(e.details, { layer: stack[1]!.digest, path: m.path });
+    assert.equal(existsSync(rootfs), false, `${m.name}: the rootfs is removed`);
+    if (m.outside !== undefined) assert.equal(existsSync(join(dir, m.outside)), false, `${m.name}: nothing was written outside`);
+    assert.equal(readFileSync(join(outside, 'secret'), 'utf8'), 'secret');
+    assert.equal(existsSync('/abs-escaped'), false);
+  }
+});
+
+test('zstd layers are refused with a clear error, and a layer not matching its diff_id is refused', async (t) => {
+  const dir = workdir(t);
+  const zstd = join(dir, 'zstd');
+  writeFileSync(zstd, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]));
+  const e = await refused(unpackImage([{ file: zstd, digest: sha256(readFileSync(zstd)) }], join(dir, 'r1')));
+  assert.equal(e.code, 'TRC_IMAGE_LAYER_UNSUPPORTED');
+  assert.match(e.message, /zstd/);
+  const [layer] = layers(dir, [[{ type: 'file', path: 'a', content: 'a' }]]);
+  const wrong = await refused(unpackImage([{ ...layer!, diffId: sha256(Buffer.from('other')) }], join(dir, 'r2')));
+  assert.equal(wrong.code, 'TRC_IMAGE_DIGEST_MISMATCH');
+  assert.equal(existsSync(join(dir, 'r2')), false);
+  const garbage = join(dir, 'garbage');
+  writeFileSync(garbage, gzipSync(Buffer.from('this is not a tar archive at all, just text that goes on and on'.repeat(20))));
+  const bad = await refused(unpackImage([{ file: garbage, digest: sha256(readFileSync(garbage)) }], join(dir, 'r3')));
+  assert.equal(bad.code, 'TRC_IMAGE_LAYER_INVALID');
+  const rootfs = join(dir, 'r4');
+  await unpackImage(layers(dir, [[{ type: 'file', path: 'a', content: 'a' }]]), rootfs);
+  assert.equal((await refused(unpackImage([], rootfs))).code, 'TRC_IMAGE_ROOTFS_NOT_EMPTY');
+});
