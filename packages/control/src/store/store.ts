@@ -39,6 +39,16 @@ export interface ReadOptions {
   readonly types?: readonly string[];
 }
 
+export type EventListener = (events: readonly StoredEvent[]) => void;
+
+export interface SubscribeOptions {
+  /** Deliver every event with seq greater than this (0: the whole log) before live appends. */
+  readonly afterSeq?: number;
+}
+
+/** The store's source of time, a parameter so tests control it. */
+export type Clock = () => Date;
+
 export interface EventStore {
   /**
    * Appends atomically: every aggregate's events, or none. Resolves once the events are durable
@@ -51,7 +61,11 @@ export interface EventStore {
   aggregateVersion(aggregateId: string): Promise<number>;
   /** The highest seq appended so far (0 when empty). */
   headSeq(): Promise<number>;
-  /** Calls `listener` after each durable append, in seq order. Returns an unsubscribe function. */
-  subscribe(listener: (events: readonly StoredEvent[]) => void): () => void;
+  /**
+   * Calls `listener` after each durable append, in seq order, never skipping an event. With `afterSeq`,
+   * first delivers every stored event after it (catch-up, then live): a projection reads nothing itself.
+   * Without it, delivery starts at the next append. Returns an unsubscribe function.
+   */
+  subscribe(listener: EventListener, options?: SubscribeOptions): () => void;
   close(): Promise<void>;
 }
