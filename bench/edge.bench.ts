@@ -292,6 +292,15 @@ function report(results: Map<string, Record<string, number>>): void {
   }
   const share = (key: string, target: Record<string, number>): string => `${fmt((100 * target[key]!) / c[key]!, 0)}%`;
   console.log(`generator headroom: HAProxy reaches ${share('throughputMBps', h)} of the ceiling's throughput and ${share('connPerSecond', h)} of its connection rate${e === undefined ? '' : `; the edge ${share('throughputMBps', e)} and ${share('connPerSecond', e)}`}`);
+  for (const [key, figure] of [['throughputMBps', 'throughput'], ['connPerSecond', 'connection rate']] as const) {
+    if (h[key]! > 0.8 * c[key]!) {
+      console.log(`WARNING: HAProxy's ${figure} is within 20% of the ceiling, so the generator and backend may be what limits it; the edge/HAProxy ${figure} ratio is then an upper bound (the edge's true ratio may be lower).`);
+    }
+  }
+  if (e !== undefined) {
+    // A single-threaded proxy with a core of its own is CPU-bound: its rate is then about 1 / (CPU per unit).
+    console.log(`CPU-bound projection (a core per proxy): edge/HAProxy throughput ~${fmt(h.cpuMsPerGiB! / e.cpuMsPerGiB!, 2)}, connection rate ~${fmt(h.cpuUsPerConn! / e.cpuUsPerConn!, 2)}`);
+  }
 }
 
 await main();
