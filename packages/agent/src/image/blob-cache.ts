@@ -1,8 +1,6 @@
 // The content-addressed blob cache under the agent's state dir: `blobs/sha256/<hex>`, shared by every
 // image. A blob is written to a temp file, verified against its digest, and only then renamed into place.
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { once } from 'node:events';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DigestVerifier, digestHex } from './digest.ts';
@@ -42,21 +40,21 @@ export class BlobCache {
     await mkdir(tmpDir, { recursive: true });
     await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
     const tmp = join(tmpDir, `${digestHex(digest)}.${randomBytes(6).toString('hex')}`);
-    const out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+    let out: FileHandle | undefined;
     try {
-      await once(out, 'open');
+      out = await open(tmp, 'wx', 0o644);
       for await (const chunk of chunks) {
         verifier.update(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
+        await out.write(chunk);
         onChunk?.(chunk.byteLength);
       }
       verifier.finish();
-      out.end();
-      await once(out, 'finish');
+      await out.close();
+      out = undefined;
       await rename(tmp, target);
       return target;
     } catch (e) {
-      out.destroy();
+      await out?.close().catch(() => undefined);
       await rm(tmp, { force: true });
       throw e;
     }
