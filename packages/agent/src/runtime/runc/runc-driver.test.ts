@@ -1,0 +1,163 @@
+// The runc driver against the real runc and this host's cgroups: the shared conformance suite, plus what is
+// specific to runc (bundle files, cgroup values, log files on disk, cleanup).
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { cpuShares, cpuWeight, isTrcError } from '@trc/core';
+import { runRuntimeConformance } from '../conformance.ts';
+import { allDirs, controllerDir, detectCgroupLayout, type CgroupLayout } from '../../cgroups/layout.ts';
+import { removeCgroup } from '../../cgroups/limits.ts';
+import { makeBusyboxRootfs } from '../../test-support/rootfs.ts';
+import type { InstanceSpec } from '../runtime.ts';
+import { RuncCli } from './runc-cli.ts';
+import { createRuncDriver, type RuncDriver } from './runc-driver.ts';
+
+/** Unique per test process and removed at the end, so no cgroup outlives the run. */
+const CGROUP_PARENT = `/trc-test-${process.pid}`;
+const MI = 1024 * 1024;
+
+runRuntimeConformance('runc', (stateDir, options) => createRuncDriver({ stateDir, cgroupParent: CGROUP_PARENT, logs: options.logs, pollMs: 50 }));
+
+describe('runc driver specifics', () => {
+  let work: string;
+  let rootfs: string;
+  let layout: CgroupLayout;
+  let driver: RuncDriver;
+  let n = 0;
+  let stateDir = '';
+  const logs = { maxBytes: 2048, keep: 1 };
+
+  const spec = (command: string[], extra: Partial<InstanceSpec> = {}): InstanceSpec => ({
+    id: `runc-${process.pid}-${++n}`, rootfs, image: { env: ['PATH=/bin'] }, command, resources: { cpu: 0.5, memory: 48 * MI }, ...extra,
+  });
+
+  before(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'trc-runc-'));
+    rootfs = await makeBusyboxRootfs(work);
+    layout = await detectCgroupLayout('/');
+  });
+  afterEach(async () => {
+    for (const info of await driver.list()) await driver.remove(info.id, { force: true }).catch(() => {});
+    await driver.close();
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+  const newDriver = async (): Promise<RuncDriver> => {
+    stateDir = path.join(work, `state-${++n}`);
+    driver = await createRuncDriver({ stateDir, cgroupParent: CGROUP_PARENT, logs, pollMs: 20 });
+    return driver;
+  };
+
+  test('the instance cgroup gets a cpu weight from the vCPU request, the memory cap, no swap and no cpu quota', async () => {
+    const d = await newDriver();
+    const s = spec(['sleep', '60'], { resources: { cpu: 0.5, memory: 48 * MI } });
+    await d.create(s);
+    await d.start(s.id);
+    const cgroup = `${CGROUP_PARENT}/${s.id}`;
+    const read = (controller: string, file: string): string => readFileSync(path.join(controllerDir(layout, controller, cgroup)!, file), 'utf8').trim();
+    if (layout.mode === 'v1') {
+      assert.equal(read('cpu', 'cpu.shares'), String(cpuShares(0.5)));
+      assert.equal(read('cpu', 'cpu.cfs_quota_us'), '-1');
+      assert.equal(read('memory', 'memory.limit_in_bytes'), String(48 * MI));
+      if (existsSync(path.join(controllerDir(layout, 'memory', cgroup)!, 'memory.memsw.limit_in_bytes'))) assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(48 * MI));
+      assert.equal(read('memory', 'memory.swappiness'), '0');
+    } else {
+      assert.equal(read('cpu', 'cpu.weight'), String(cpuWeight(0.5)));
+      assert.equal(read('cpu', 'cpu.max').split(' ')[0], 'max');
+      assert.equal(read('memory', 'memory.max'), String(48 * MI));
+      assert.equal(read('memory', 'memory.swap.max'), '0');
+    }
+  });
+
+  test('config.json is only readable by root; removal leaves no runc container, cgroup or files', async () => {
+    const d = await newDriver();
+    const s = spec(['sleep', '60'], { env: { SECRET_TOKEN: 'hunter2-value' } });
+    await d.create(s);
+    const instanceDir = path.join(stateDir, 'instances', s.id);
+    assert.equal(statSync(path.join(instanceDir, 'config.json')).mode & 0o777, 0o600);
+    assert.equal(statSync(instanceDir).mode & 0o777, 0o700);
+    assert.ok(!readFileSync(path.join(instanceDir, 'instance.json'), 'utf8').includes('hunter2'));
+    await d.start(s.id);
+    const memoryDir = controllerDir(layout, 'memory', `${CGROUP_PARENT}/${s.id}`)!;
+    assert.ok(existsSync(memoryDir));
+    await d.remove(s.id, { force: true });
+    assert.ok(!existsSync(memoryDir), 'the cgroup is gone');
+    assert.ok(!existsSync(instanceDir), 'the instance directory is gone');
+    const runc = new RuncCli({ binary: 'runc', root: path.join(stateDir, 'runc'), timeoutMs: 10_000 });
+    assert.deepEqual(await runc.list(), []);
+  });
+
+  test('log files on disk: each rotated copy holds at most maxBytes and only `keep` copies exist', async () => {
+    const d = await newDriver();
+    const s = spec(['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); if [ $((i % 200)) = 0 ]; then sleep 0.05; fi; done']);
+    await d.create(s);
+    await d.start(s.id);
+    await d.wait(s.id);
+    await d.tail(s.id, { stream: 'stdout', maxBytes: 1 });
+    const log = path.join(stateDir, 'instances', s.id, 'stdout.log');
+    assert.ok(statSync(log).size <= logs.maxBytes);
+    assert.ok(existsSync(`${log}.1`) && statSync(`${log}.1`).size <= logs.maxBytes);
+    assert.ok(!existsSync(`${log}.2`));
+  });
+
+  test('a command that cannot be executed fails start with runc\'s reason and leaves the instance stopped', async () => {
+    const d = await newDriver();
+    const s = spec(['/bin/no-such-program']);
+    await d.create(s);
+    // runc may report the failed exec before or just after the instance counts as running: start() throws in
+    // the first case, and in both the exit says why.
+    await d.start(s.id).catch((error: unknown) => {
+      assert.ok(isTrcError(error), String(error));
+      assert.equal(error.code, 'TRC_RUNTIME_FAILED');
+      assert.match(error.message, /no-such-program/);
+    });
+    const exit = await d.wait(s.id);
+    assert.equal(exit.reason, 'start failed');
+    assert.match(exit.message, /^failed to start: .*no-such-program/);
+  });
+
+  test('adopt() lists containers in runc\'s state that the driver has no record of, and leaves them alone', async () => {
+    const d = await newDriver();
+    const s = spec(['sleep', '60']);
+    await d.create(s);
+    await d.start(s.id);
+    await rm(path.join(stateDir, 'instances', s.id, 'instance.json'));
+    const runc = new RuncCli({ binary: 'runc', root: path.join(stateDir, 'runc'), timeoutMs: 10_000 });
+    try {
+      const again = await createRuncDriver({ stateDir, cgroupParent: CGROUP_PARENT, logs, pollMs: 20 });
+      const report = await again.adopt();
+      await again.close();
+      assert.deepEqual(report.unknown, [s.id]);
+      assert.equal((await runc.state(s.id))?.status, 'running');
+    } finally {
+      // The driver no longer knows it, so the test cleans it up itself.
+      await runc.delete(s.id, true);
+      await rm(path.join(stateDir, 'instances', s.id), { recursive: true });
+    }
+  });
+});
+
+/**
+ * Last line of defence: whatever a failed test left in this run's cgroup tree (processes included, they are
+ * all ours) is killed and removed, deepest first.
+ */
+async function removeTestCgroups(layout: CgroupLayout, cgroupPath: string): Promise<void> {
+  for (const dir of allDirs(layout, cgroupPath)) {
+    if (!existsSync(dir)) continue;
+    for (const child of readdirSync(dir, { withFileTypes: true })) {
+      if (child.isDirectory()) await removeTestCgroups(layout, `${cgroupPath}/${child.name}`);
+    }
+    const procs = existsSync(path.join(dir, 'cgroup.procs')) ? readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((p) => p !== '') : [];
+    for (const pid of procs) process.kill(Number(pid), 'SIGKILL');
+    for (let i = 0; i < 100 && procs.length > 0 && readFileSync(path.join(dir, 'cgroup.procs'), 'utf8') !== ''; i++) await new Promise((r) => setTimeout(r, 20));
+  }
+  await removeCgroup(layout, cgroupPath);
+}
+
+after(async () => {
+  await removeTestCgroups(await detectCgroupLayout('/'), CGROUP_PARENT);
+});
