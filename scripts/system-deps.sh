@@ -17,6 +17,7 @@ wanted=(
   "qemu:/usr/bin/qemu-system-x86_64:qemu-system-x86"
   "qemu-img:/usr/bin/qemu-img:qemu-utils"
   "curl:/usr/bin/curl:curl"
+  "openssl:/usr/bin/openssl:openssl"
 )
 
 missing=()
