@@ -1,6 +1,6 @@
 // Starts a real PostgreSQL 15 server for a test file: initdb into a temp dir, run as the `postgres` OS user on
 // 127.0.0.1 (and a unix socket in the temp dir), a database per caller, fast shutdown then kill at the end.
-import { after, before } from 'node:test';
+import { after } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -165,20 +165,25 @@ function makeServer(child: ChildProcess, port: number, root: string, forget: () 
   };
 }
 
+/** What a test file holds: the server (started on first use) and fresh databases on it. */
+export interface TestPostgres {
+  server(): Promise<PostgresServer>;
+  /** A fresh database on the file's server; returns its URL. */
+  database(prefix?: string): Promise<string>;
+}
+
 /**
- * For a test file: starts one server before its tests and stops it after them, pass or fail.
- * Returns a getter (valid inside tests and hooks).
+ * For a test file: one server, started on first use and stopped after the file's tests, pass or fail.
+ * Lazy rather than a `before` hook so it works from any test, suite or hook without ordering concerns.
  */
-export function usePostgres(options: StartOptions = {}): () => PostgresServer {
-  let server: PostgresServer | undefined;
-  before(async () => {
-    server = await startPostgres(options);
-  });
+export function usePostgres(options: StartOptions = {}): TestPostgres {
+  let starting: Promise<PostgresServer> | undefined;
   after(async () => {
-    await server?.stop();
+    if (starting !== undefined) await (await starting.catch(() => undefined))?.stop();
   });
-  return () => {
-    if (server === undefined) throw new Error('the PostgreSQL test server is not running (use it inside a test or hook)');
-    return server;
+  const server = (): Promise<PostgresServer> => (starting ??= startPostgres(options));
+  return {
+    server,
+    database: async (prefix) => (await server()).createDatabase(prefix),
   };
 }
