@@ -1,0 +1,15 @@
+// Applies and removes TRC's nftables table; only ever the one table named in the node config.
+import { mustRun, runCommand } from './command.ts';
+import { renderRuleset, type RulesetInput } from './ruleset.ts';
+
+/** Replaces the table in one nft transaction (see renderRuleset). */
+export async function applyRuleset(nft: string, input: RulesetInput): Promise<void> {
+  await mustRun(nft, ['-f', '-'], renderRuleset(input));
+}
+
+/** Deletes the table if it exists. */
+export async function deleteTable(nft: string, table: string): Promise<void> {
+  const listed = await runCommand(nft, ['list', 'table', 'inet', table]);
+  if (listed.code !== 0) return;
+  await mustRun(nft, ['delete', 'table', 'inet', table]);
+}

@@ -1,0 +1,235 @@
+// InstanceNetwork with one veth pair and one /32 route per instance, no bridge: every packet between
+// instances is routed by the host and so passes TRC's nftables forward chain (see ../README.md).
+import { access, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TrcError } from '@trc/core';
+import { checkInstanceId } from '../../runtime/runtime.ts';
+import { mustRun, runCommand } from '../command.ts';
+import { allocate, parseSubnet, release, type Allocation, type IpamState, type Subnet } from '../ipam.ts';
+import { loadIpamState, saveIpamState } from '../ipam-file.ts';
+import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName } from '../names.ts';
+import { applyRuleset, deleteTable } from '../nft.ts';
+import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport } from '../network.ts';
+
+export interface RoutedNetworkOptions {
+  /** Path of the `ip` program (iproute2). */
+  readonly ip?: string;
+  readonly nft?: string;
+  /** Root of the sysctl tree, for per-interface settings. */
+  readonly procSys?: string;
+}
+
+interface Node {
+  readonly config: NodeNetworkConfig;
+  readonly subnet: Subnet;
+  state: IpamState;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class RoutedInstanceNetwork implements InstanceNetwork {
+  readonly #ip: string;
+  readonly #nft: string;
+  readonly #procSys: string;
+  #node: Node | undefined;
+  /** Every change runs alone: the state file, the devices and the ruleset change together. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RoutedNetworkOptions = {}) {
+    this.#ip = options.ip ?? '/usr/sbin/ip';
+    this.#nft = options.nft ?? '/usr/sbin/nft';
+    this.#procSys = options.procSys ?? '/proc/sys';
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #ready(): Node {
+    if (this.#node === undefined) throw new TrcError('TRC_INTERNAL', 'the node network is used before setupNode()');
+    return this.#node;
+  }
+
+  setupNode(config: NodeNetworkConfig): Promise<void> {
+    return this.#serial(async () => {
+      checkNetworkNames(config);
+      const subnet = parseSubnet(config.subnet);
+      const state = await loadIpamState(config.stateDir, subnet);
+      this.#node = { config, subnet, state };
+      await this.#applyRules();
+    });
+  }
+
+  attach(instanceId: string, orgId: string): Promise<InstanceAttachment> {
+    return this.#serial(async () => {
+      checkInstanceId(instanceId);
+      const node = this.#ready();
+      const { state, allocation } = allocate(node.subnet, node.state, instanceId, orgId);
+      if (state === node.state) return this.#attachment(allocation);
+      // Saved and filtered before the devices exist: a crash leaves an allocation reconcile() can clean,
+      // and the interface is never up without its rules.
+      await this.#save(state);
+      await this.#applyRules();
+      try {
+        await this.#unplumb(allocation);
+        await this.#plumb(allocation, true);
+      } catch (error) {
+        await this.#unplumb(allocation).catch(() => undefined);
+        await this.#save(release(this.#ready().state, instanceId));
+        await this.#applyRules();
+        throw error;
+      }
+      return this.#attachment(allocation);
+    });
+  }
+
+  detach(instanceId: string): Promise<void> {
+    return this.#serial(async () => {
+      const node = this.#ready();
+      const allocation = node.state.allocations.find((a) => a.instanceId === instanceId);
+      if (allocation === undefined) return;
+      await this.#unplumb(allocation);
+      await this.#save(release(node.state, instanceId));
+      await this.#applyRules();
+    });
+  }
+
+  reconcile(live: readonly LiveInstance[]): Promise<ReconcileReport> {
+    return this.#serial(async () => {
+      const node = this.#ready();
+      const liveOrg = new Map(live.map((l) => [l.instanceId, l.orgId]));
+      const attached = new Set(node.state.allocations.map((a) => a.instanceId));
+      const kept: InstanceAttachment[] = [];
+      const removed: string[] = [];
+      const lost: string[] = [];
+      for (const a of node.state.allocations) {
+        const org = liveOrg.get(a.instanceId);
+        const nsThere = await exists(path.join(NETNS_DIR, netnsName(node.config, a.instanceId)));
+        if (org === a.orgId && nsThere) {
+          if (!(await this.#linkExists(hostInterfaceName(node.config, a.offset)))) await this.#plumb(a, false);
+          kept.push(this.#attachment(a));
+          continue;
+        }
+        await this.#unplumb(a);
+        await this.#save(release(this.#ready().state, a.instanceId));
+        (org === undefined ? removed : lost).push(a.instanceId);
+      }
+      const unknown = live.filter((l) => !attached.has(l.instanceId)).map((l) => l.instanceId);
+      const orphans = await this.#removeOrphans();
+      await this.#applyRules();
+      return { kept, removed, lost, unknown, orphans };
+    });
+  }
+
+  list(): readonly InstanceAttachment[] {
+    const node = this.#node;
+    return node === undefined ? [] : node.state.allocations.map((a) => this.#attachment(a));
+  }
+
+  teardownNode(): Promise<void> {
+    return this.#serial(async () => {
+      const node = this.#ready();
+      for (const a of node.state.allocations) {
+        await this.#unplumb(a);
+        await this.#save(release(this.#ready().state, a.instanceId));
+      }
+      await this.#removeOrphans();
+      await deleteTable(this.#nft, node.config.table);
+    });
+  }
+
+  #attachment(a: Allocation): InstanceAttachment {
+    const { config, subnet } = this.#ready();
+    return {
+      instanceId: a.instanceId,
+      orgId: a.orgId,
+      netnsPath: path.join(NETNS_DIR, netnsName(config, a.instanceId)),
+      address: a.address,
+      gateway: subnet.gateway,
+      hostInterface: hostInterfaceName(config, a.offset),
+    };
+  }
+
+  async #save(state: IpamState): Promise<void> {
+    const node = this.#ready();
+    await saveIpamState(node.config.stateDir, state);
+    node.state = state;
+  }
+
+  async #applyRules(): Promise<void> {
+    const { config, state } = this.#ready();
+    await applyRuleset(this.#nft, {
+      table: config.table,
+      interfacePrefix: config.interfacePrefix,
+      instances: state.allocations.map((a) => ({ hostInterface: hostInterfaceName(config, a.offset), address: a.address, orgId: a.orgId })),
+      ...(config.hostTcpPorts === undefined ? {} : { hostTcpPorts: config.hostTcpPorts }),
+    });
+  }
+
+  async #linkExists(name: string): Promise<boolean> {
+    return (await runCommand(this.#ip, ['link', 'show', 'dev', name])).code === 0;
+  }
+
+  /**
+   * The gateway address sits on every host-side interface, so the host answers ARP for it on each even
+   * with arp_ignore=1; forwarding is enabled per interface, leaving the host's global setting alone.
+   */
+  async #plumb(a: Allocation, createNamespace: boolean): Promise<void> {
+    const { config, subnet } = this.#ready();
+    const ns = netnsName(config, a.instanceId);
+    const host = hostInterfaceName(config, a.offset);
+    const gw = subnet.gateway;
+    const ip = (...args: string[]): Promise<string> => mustRun(this.#ip, args);
+    if (createNamespace) await ip('netns', 'add', ns);
+    await ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    await writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1');
+    await writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined);
+    await ip('addr', 'add', `${gw}/32`, 'dev', host);
+    await ip('link', 'set', 'dev', host, 'up');
+    await ip('route', 'add', `${a.address}/32`, 'dev', host, 'scope', 'link', 'src', gw);
+    await ip('-n', ns, 'link', 'set', 'dev', 'lo', 'up');
+    await ip('-n', ns, 'addr', 'add', `${a.address}/32`, 'dev', 'eth0');
+    await ip('-n', ns, 'link', 'set', 'dev', 'eth0', 'up');
+    await ip('-n', ns, 'route', 'add', gw, 'dev', 'eth0', 'scope', 'link');
+    await ip('-n', ns, 'route', 'add', 'default', 'via', gw, 'dev', 'eth0');
+  }
+
+  /** Deletes the instance's interface (both ends, its route with it) and namespace, whichever exist. */
+  async #unplumb(a: Allocation): Promise<void> {
+    const { config } = this.#ready();
+    const host = hostInterfaceName(config, a.offset);
+    if (await this.#linkExists(host)) await mustRun(this.#ip, ['link', 'del', 'dev', host]);
+    const ns = netnsName(config, a.instanceId);
+    if (await exists(path.join(NETNS_DIR, ns))) await mustRun(this.#ip, ['netns', 'del', ns]);
+  }
+
+  /** Namespaces and veth interfaces carrying our prefixes that no allocation accounts for. */
+  async #removeOrphans(): Promise<string[]> {
+    const { config, state } = this.#ready();
+    const namespaces = new Set(state.allocations.map((a) => netnsName(config, a.instanceId)));
+    const interfaces = new Set(state.allocations.map((a) => hostInterfaceName(config, a.offset)));
+    const orphans: string[] = [];
+    const links = JSON.parse(await mustRun(this.#ip, ['-j', 'link', 'show', 'type', 'veth'])) as { ifname: string }[];
+    for (const { ifname } of links) {
+      if (!ifname.startsWith(config.interfacePrefix) || interfaces.has(ifname)) continue;
+      await mustRun(this.#ip, ['link', 'del', 'dev', ifname]);
+      orphans.push(ifname);
+    }
+    const entries = await readdir(NETNS_DIR).catch(() => [] as string[]);
+    for (const name of entries) {
+      if (!name.startsWith(config.netnsPrefix) || namespaces.has(name)) continue;
+      await mustRun(this.#ip, ['netns', 'del', name]);
+      orphans.push(name);
+    }
+    return orphans.sort();
+  }
+}
