@@ -19,6 +19,9 @@ export interface CgroupLayout {
   readonly v1: Readonly<Record<string, string>>;
 }
 
+/** cgroup v1 super options that are not controller names. */
+const NOT_CONTROLLERS = new Set(['rw', 'ro', 'xattr', 'noprefix', 'clone_children', 'cpuset_v2_mode', 'favordynmods']);
+
 /** Parses /proc/self/mountinfo text into a layout. Mount points stay as the file names them (host paths). */
 export function parseMountinfo(text: string, hostRoot = '/'): CgroupLayout {
   let unified: string | undefined;
@@ -35,7 +38,7 @@ export function parseMountinfo(text: string, hostRoot = '/'): CgroupLayout {
     if (fsType === 'cgroup2' && unified === undefined) unified = mountPoint;
     if (fsType === 'cgroup') {
       for (const opt of superOptions) {
-        if (opt === 'rw' || opt === 'ro' || opt.includes('=') && !opt.startsWith('name=')) continue;
+        if (NOT_CONTROLLERS.has(opt) || (opt.includes('=') && !opt.startsWith('name='))) continue;
         if (v1[opt] === undefined) v1[opt] = mountPoint;
       }
     }
@@ -76,7 +79,7 @@ export function allDirs(layout: CgroupLayout, cgroupPath: string): string[] {
 
 function relativeCgroupPath(cgroupPath: string): string {
   const normal = path.posix.normalize(`/${cgroupPath}`);
-  if (normal === '/' || normal.split('/').includes('..')) {
+  if (normal === '/' || cgroupPath.split('/').includes('..')) {
     throw new TrcError('TRC_INTERNAL', `cgroup path ${JSON.stringify(cgroupPath)} does not name a child cgroup`);
   }
   return normal.slice(1);

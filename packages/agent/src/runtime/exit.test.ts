@@ -1,0 +1,23 @@
+// How an instance's end is reported, from what the driver observed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyExit } from './exit.ts';
+
+const MI = 1024 * 1024;
+
+test('an OOM kill is "memory limit exceeded" with the cap, whatever else happened', () => {
+  assert.deepEqual(classifyExit({ status: 137, oomKills: 1, memoryLimitBytes: 64 * MI }), { exitCode: 137, signal: 'SIGKILL', reason: 'memory limit exceeded', memoryLimitBytes: 64 * MI, message: 'memory limit exceeded (cap 64Mi)' });
+  assert.equal(classifyExit({ status: 137, oomKills: 3, memoryLimitBytes: 1536 * MI, stop: { graceMs: 10, escalated: true } }).message, 'memory limit exceeded (cap 1.5Gi)');
+  assert.equal(classifyExit({ status: undefined, oomKills: 1, memoryLimitBytes: MI }).reason, 'memory limit exceeded');
+});
+
+test('a requested stop says whether it needed SIGKILL', () => {
+  assert.deepEqual(classifyExit({ status: 0, oomKills: 0, memoryLimitBytes: MI, stop: { graceMs: 5000, escalated: false } }), { exitCode: 0, reason: 'stopped', message: 'stopped: ended after SIGTERM' });
+  assert.deepEqual(classifyExit({ status: 137, oomKills: 0, memoryLimitBytes: MI, stop: { graceMs: 300, escalated: true } }), { exitCode: 137, signal: 'SIGKILL', reason: 'stopped', message: 'stopped: killed with SIGKILL after the 300ms grace period' });
+});
+
+test('otherwise a signal is "killed", a status is "exited", and nothing observed is "unknown"', () => {
+  assert.deepEqual(classifyExit({ status: 143, oomKills: 0, memoryLimitBytes: MI }), { exitCode: 143, signal: 'SIGTERM', reason: 'killed', message: 'killed by SIGTERM' });
+  assert.deepEqual(classifyExit({ status: 3, oomKills: 0, memoryLimitBytes: MI }), { exitCode: 3, reason: 'exited', message: 'exited with code 3' });
+  assert.deepEqual(classifyExit({ status: undefined, oomKills: undefined, memoryLimitBytes: MI }), { exitCode: undefined, reason: 'unknown', message: 'stopped while nobody was watching; exit status unknown' });
+});
