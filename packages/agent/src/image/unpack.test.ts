@@ -162,7 +162,7 @@ test('malicious layers are refused with a code naming the layer and entry, nothi
   }
 });
 
-test('zstd layers are refused with a clear error, and a layer not matching its diff_id is refused', async (t) => {
+test('zstd layers, diff_id mismatches, unreadable tars, oversized and unwritable layers are refused', async (t) => {
   const dir = workdir(t);
   const zstd = join(dir, 'zstd');
   writeFileSync(zstd, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]));
@@ -177,6 +177,17 @@ test('zstd layers are refused with a clear error, and a layer not matching its d
   writeFileSync(garbage, gzipSync(Buffer.from('this is not a tar archive at all, just text that goes on and on'.repeat(20))));
   const bad = await refused(unpackImage([{ file: garbage, digest: sha256(readFileSync(garbage)) }], join(dir, 'r3')));
   assert.equal(bad.code, 'TRC_IMAGE_LAYER_INVALID');
+  const big = layers(dir, [[{ type: 'file', path: 'big', content: Buffer.alloc(64 * 1024) }]]);
+  const bomb = await refused(unpackImage(big, join(dir, 'r5'), { maxUncompressedBytes: 32 * 1024 }));
+  assert.equal(bomb.code, 'TRC_IMAGE_TOO_LARGE');
+  assert.equal(existsSync(join(dir, 'r5')), false);
+  const longName = `deep/${'n'.repeat(300)}`;
+  const tooLong = await refused(unpackImage(layers(dir, [[{ type: 'file', path: longName, content: 'x' }]]), join(dir, 'r6')));
+  assert.equal(tooLong.code, 'TRC_IMAGE_LAYER_INVALID', 'a name the file system cannot hold is a layer problem, not a bug');
+  assert.ok(tooLong.message.includes(longName) && tooLong.message.includes('ENAMETOOLONG'), tooLong.message);
+  const longOk = `${'d'.repeat(90)}/${'f'.repeat(120)}`;
+  await unpackImage(layers(dir, [[{ type: 'file', path: longOk, content: 'pax' }]]), join(dir, 'r7'));
+  assert.equal(readFileSync(join(dir, 'r7', longOk), 'utf8'), 'pax', 'pax extended headers carry long paths');
   const rootfs = join(dir, 'r4');
   await unpackImage(layers(dir, [[{ type: 'file', path: 'a', content: 'a' }]]), rootfs);
   assert.equal((await refused(unpackImage([], rootfs))).code, 'TRC_IMAGE_ROOTFS_NOT_EMPTY');

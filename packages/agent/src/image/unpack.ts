@@ -26,7 +26,14 @@ export interface UnpackOptions {
   readonly preserveOwnership?: boolean;
   /** Called before each layer starts unpacking. */
   readonly onLayer?: (index: number, layer: LayerToUnpack) => void;
+  /** Bound on the uncompressed bytes of the whole image, so a gzip bomb cannot fill the disk. Default 64 GiB. */
+  readonly maxUncompressedBytes?: number;
 }
+
+export const MAX_UNCOMPRESSED_BYTES = 64 * 1024 ** 3;
+
+/** File system errors a malformed layer can cause (as opposed to a full or failing disk, which stay bugs). */
+const LAYER_ERRNOS = new Set(['EEXIST', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EINVAL', 'ENAMETOOLONG', 'ELOOP', 'EMLINK', 'ENOTEMPTY', 'EXDEV']);
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -44,10 +51,11 @@ export async function unpackImage(layers: readonly LayerToUnpack[], rootfs: stri
   if ((await readdir(rootfs)).length > 0) {
     throw new TrcError('TRC_IMAGE_ROOTFS_NOT_EMPTY', `cannot unpack into ${rootfs}: it is not empty`, { hint: 'Unpack into a new, empty directory.' });
   }
+  const budget = { left: options.maxUncompressedBytes ?? MAX_UNCOMPRESSED_BYTES };
   try {
     for (const [i, layer] of layers.entries()) {
       options.onLayer?.(i, layer);
-      await unpackLayer(layer, rootfs, options.preserveOwnership ?? isRoot());
+      await unpackLayer(layer, rootfs, options.preserveOwnership ?? isRoot(), budget);
     }
   } catch (e) {
     await rm(rootfs, { recursive: true, force: true });
@@ -67,7 +75,7 @@ async function sniff(file: string): Promise<'gzip' | 'zstd' | 'tar'> {
   }
 }
 
-async function unpackLayer(layer: LayerToUnpack, rootfs: string, preserveOwnership: boolean): Promise<void> {
+async function unpackLayer(layer: LayerToUnpack, rootfs: string, preserveOwnership: boolean, budget: { left: number }): Promise<void> {
   const format = await sniff(layer.file);
   if (format === 'zstd') {
     throw userError('TRC_IMAGE_LAYER_UNSUPPORTED', `layer ${layer.digest} is zstd-compressed, which the agent cannot unpack (only tar and tar+gzip)`,
@@ -86,7 +94,10 @@ async function unpackLayer(layer: LayerToUnpack, rootfs: string, preserveOwnersh
         try {
           await writer.apply(entry);
         } catch (e) {
-          failure ??= e;
+          const errno = (e as NodeJS.ErrnoException).code;
+          failure ??= errno !== undefined && LAYER_ERRNOS.has(errno)
+            ? refuse('TRC_IMAGE_LAYER_INVALID', { layer: layer.digest, path: entry.path }, `cannot be written (${errno})`)
+            : e;
           entry.resume();
         }
       });
@@ -105,6 +116,12 @@ async function unpackLayer(layer: LayerToUnpack, rootfs: string, preserveOwnersh
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       if (failure !== undefined) break;
+      budget.left -= chunk.byteLength;
+      if (budget.left < 0) {
+        failure = userError('TRC_IMAGE_TOO_LARGE', `layer ${layer.digest} unpacks to more than the image may take uncompressed; the rootfs was removed`,
+          'Build a smaller image.', { details: { digest: layer.digest } });
+        break;
+      }
       diff?.update(chunk);
       if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), ended]);
     }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { create, Header } from 'tar';
+import { create, Header, Pax } from 'tar';
 
 export const BUSYBOX = '/bin/busybox';
 const APPLETS = ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'env', 'id', 'sleep'];
@@ -36,7 +36,8 @@ export function tarOf(entries: readonly EntrySpec[]): Buffer {
       ...('linkpath' in e ? { linkpath: e.linkpath } : {}),
       ...(e.type === 'char' ? { devmaj: 1, devmin: 3 } : {}),
     });
-    if (header.encode()) throw new Error(`tarOf: "${e.path}" needs a pax header; keep test paths under 100 bytes`);
+    // Long paths and link targets go into a pax extended header, as real tars write them.
+    if (header.encode()) blocks.push(new Pax({ path: e.path, ...('linkpath' in e ? { linkpath: e.linkpath } : {}) }).encode());
     blocks.push(header.block!, content, Buffer.alloc((512 - (content.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
