@@ -1,5 +1,5 @@
 // The node agent's OCI image API: pull (resolve, fetch, verify, cache) and unpack images.
-export { ImagePuller, MAX_CONFIG_BYTES, type PullOptions, type PullProgress, type PulledImage, type ResolveOptions, type ResolvedImage } from './pull.ts';
+export { ImagePuller, MAX_CONFIG_BYTES, type ImagePullerOptions, type PullOptions, type PullProgress, type PulledImage, type ResolveOptions, type ResolvedImage } from './pull.ts';
 export { RegistryClient, MAX_MANIFEST_BYTES, type RegistryClientOptions, type Repository } from './registry-client.ts';
 export type { RegistryCredentials } from './auth.ts';
 export { BlobCache } from './blob-cache.ts';

@@ -43,6 +43,38 @@ function recordingFetch(paths: string[]): typeof fetch {
   };
 }
 
+/**
+ * Fault injection at the network boundary: the real registry's response, cut off after 1 KiB for the
+ * first `breaks` blobs larger than 4 KiB (a dropped connection cannot be asked of docker-registry).
+ */
+function breakingFetch(breaks: number, paths: string[]): typeof fetch {
+  let left = breaks;
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    paths.push(url.pathname);
+    const res = await fetch(input, init);
+    if (!url.pathname.includes('/blobs/') || Number(res.headers.get('content-length')) <= 4096 || left <= 0 || res.body === null) return res;
+    left--;
+    const reader = res.body.getReader();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= 1024) {
+          await reader.cancel();
+          controller.error(new Error('connection reset (injected)'));
+          return;
+        }
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        const part = value.subarray(0, 1024 - sent);
+        sent += part.length;
+        controller.enqueue(part);
+      },
+    });
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+}
+
 /** A loopback port nothing listens on: the kernel hands it out, and we close it again. */
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -206,4 +238,23 @@ test('zstd layers, unknown names, oversized manifests and unreachable registries
   const down = await refused(closed.pull(`127.0.0.1:${await closedPort()}/demo/busybox:v1`));
   assert.equal(down.code, 'TRC_IMAGE_REGISTRY_UNAVAILABLE');
   assert.equal(attempts.length, 3, 'one attempt and two bounded retries');
+});
+
+test('a blob download that breaks off mid-stream is restarted, a bounded number of times', async () => {
+  const layer = busybox.layers[0]!;
+  const paths: string[] = [];
+  const state = stateDir();
+  const image = await new ImagePuller(new RegistryClient({ fetch: breakingFetch(1, paths) }), state).pull(`${registry.host}/demo/busybox:v1`, { rootfs: join(state, 'rootfs') });
+  assert.equal(image.digest, busybox.manifest.digest);
+  assert.equal(paths.filter((p) => p.endsWith(layer.digest)).length, 2, 'the broken layer was fetched again');
+  assert.ok(existsSync(join(state, 'rootfs/bin/busybox')));
+
+  const again: string[] = [];
+  const other = stateDir();
+  const e = await refused(new ImagePuller(new RegistryClient({ fetch: breakingFetch(10, again) }), other, { blobAttempts: 2 }).pull(`${registry.host}/demo/busybox:v1`));
+  assert.equal(e.code, 'TRC_IMAGE_REGISTRY_UNAVAILABLE');
+  assert.match(e.message, /broke off/);
+  assert.equal(again.filter((p) => p.endsWith(layer.digest)).length, 2, 'two attempts, then the pull fails');
+  assert.equal(existsSync(join(other, 'blobs/sha256', layer.digest.slice('sha256:'.length))), false);
+  assert.deepEqual(readdirSync(join(other, 'blobs/tmp')), []);
 });

@@ -1,6 +1,6 @@
 // Pulling an image: resolve a reference to its manifest, fetch config and layers into the blob cache
 // (verified, and only what is missing), then optionally unpack into a rootfs. Progress goes to a callback.
-import { userError } from '@trc/core';
+import { isTrcError, userError } from '@trc/core';
 import { BlobCache } from './blob-cache.ts';
 import { parseImageConfig, type ImageConfig } from './image-config.ts';
 import { LINUX_AMD64, layerCompression, parseManifest, selectPlatform, type Descriptor, type Platform } from './manifest.ts';
@@ -50,14 +50,21 @@ export interface PulledImage extends ResolvedImage {
   readonly layerFiles: readonly string[];
 }
 
+export interface ImagePullerOptions {
+  /** Downloads of one blob before giving up when the registry breaks off mid-stream (a restart begins at byte 0). */
+  readonly blobAttempts?: number;
+}
+
 /** Pulls through one client into one blob cache (`<stateDir>/blobs/sha256/<hex>`), shared by every image. */
 export class ImagePuller {
   readonly cache: BlobCache;
   readonly #client: RegistryClient;
+  readonly #blobAttempts: number;
 
-  constructor(client: RegistryClient, stateDir: string) {
+  constructor(client: RegistryClient, stateDir: string, options: ImagePullerOptions = {}) {
     this.#client = client;
     this.cache = new BlobCache(stateDir);
+    this.#blobAttempts = Math.max(1, options.blobAttempts ?? 3);
   }
 
   /** Resolves a reference to its digest without fetching config or layers (the control plane pins releases with this). */
@@ -130,13 +137,19 @@ export class ImagePuller {
       progress({ phase: 'cached', digest: d.digest, total: d.size });
       return this.cache.path(d.digest);
     }
-    let done = 0;
-    progress({ phase: 'downloading', digest: d.digest, done, total: d.size });
-    const path = await this.cache.write(d.digest, d.size, verifyingPhase(this.#client.blob(repo, d.digest), () => progress({ phase: 'verifying', digest: d.digest, total: d.size })), what, (n) => {
-      done += n;
+    for (let attempt = 1; ; attempt++) {
+      let done = 0;
       progress({ phase: 'downloading', digest: d.digest, done, total: d.size });
-    });
-    return path;
+      try {
+        return await this.cache.write(d.digest, d.size, verifyingPhase(this.#client.blob(repo, d.digest), () => progress({ phase: 'verifying', digest: d.digest, total: d.size })), what, (n) => {
+          done += n;
+          progress({ phase: 'downloading', digest: d.digest, done, total: d.size });
+        });
+      } catch (e) {
+        // Only a broken transfer is worth repeating; a digest mismatch or a refusal would come back the same.
+        if (!isTrcError(e) || e.code !== 'TRC_IMAGE_REGISTRY_UNAVAILABLE' || attempt >= this.#blobAttempts) throw e;
+      }
+    }
   }
 }
 
