@@ -114,6 +114,8 @@ test('OOM counters: v2 memory.events oom_kill, v1 memory.oom_control oom_kill an
     await writeFile(path.join(d1, 'memory.failcnt'), '40\n');
     assert.deepEqual(await readMemoryEvents(v1.layout, '/trc/i1'), { oomKills: 2, limitHits: 40 });
     assert.equal(await readMemoryEvents(v1.layout, '/trc/gone'), undefined);
+    await writeFile(path.join(d1, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\n');
+    assert.deepEqual(await readMemoryEvents(v1.layout, '/trc/i1'), { oomKills: undefined, limitHits: 40 }, 'kernels before 4.13 have no oom_kill line');
   } finally {
     await rm(v2.root, { recursive: true, force: true });
     await rm(v1.root, { recursive: true, force: true });

@@ -90,8 +90,8 @@ export async function applyCgroupLimits(layout: CgroupLayout, cgroupPath: string
 
 /** What the kernel's memory controller says happened in a cgroup. */
 export interface MemoryEvents {
-  /** Processes killed by the OOM killer because the cgroup hit its cap. */
-  readonly oomKills: number;
+  /** Processes killed by the OOM killer because the cgroup hit its cap; undefined on kernels without the counter (v1 before 4.13). */
+  readonly oomKills: number | undefined;
   /** Times usage hit the cap (v1 `memory.failcnt`; v2 `max` events). */
   readonly limitHits: number;
 }
@@ -106,7 +106,7 @@ export async function readMemoryEvents(layout: CgroupLayout, cgroupPath: string)
     }
     const oom = parseFlatKeyed(await readFile(path.join(dir, 'memory.oom_control'), 'utf8'));
     const failcnt = Number((await readFile(path.join(dir, 'memory.failcnt'), 'utf8').catch(() => '0')).trim()) || 0;
-    return { oomKills: oom['oom_kill'] ?? 0, limitHits: failcnt };
+    return { oomKills: oom['oom_kill'], limitHits: failcnt };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

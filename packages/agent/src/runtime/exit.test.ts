@@ -11,6 +11,13 @@ test('an OOM kill is "memory limit exceeded" with the cap, whatever else happene
   assert.equal(classifyExit({ status: undefined, oomKills: 1, memoryLimitBytes: MI }).reason, 'memory limit exceeded');
 });
 
+test('without an OOM counter (old v1 kernels), an unrequested SIGKILL after the cap was hit counts as an OOM kill', () => {
+  assert.equal(classifyExit({ status: 137, oomKills: undefined, limitHits: 5, memoryLimitBytes: 64 * MI }).reason, 'memory limit exceeded');
+  assert.equal(classifyExit({ status: 137, oomKills: undefined, limitHits: 0, memoryLimitBytes: 64 * MI }).reason, 'killed');
+  assert.equal(classifyExit({ status: 137, oomKills: 0, limitHits: 5, memoryLimitBytes: 64 * MI }).reason, 'killed', 'a counter that says no OOM kill is believed');
+  assert.equal(classifyExit({ status: 137, oomKills: undefined, limitHits: 5, memoryLimitBytes: 64 * MI, stop: { graceMs: 1, escalated: true } }).reason, 'stopped');
+});
+
 test('a requested stop says whether it needed SIGKILL', () => {
   assert.deepEqual(classifyExit({ status: 0, oomKills: 0, memoryLimitBytes: MI, stop: { graceMs: 5000, escalated: false } }), { exitCode: 0, reason: 'stopped', message: 'stopped: ended after SIGTERM' });
   assert.deepEqual(classifyExit({ status: 137, oomKills: 0, memoryLimitBytes: MI, stop: { graceMs: 300, escalated: true } }), { exitCode: 137, signal: 'SIGKILL', reason: 'stopped', message: 'stopped: killed with SIGKILL after the 300ms grace period' });

@@ -204,7 +204,7 @@ export class RuncDriver implements RuntimeDriver, Freezer {
       const record = await this.#record(id);
       const events = await readMemoryEvents(this.#layout, record.cgroupsPath).catch(() => undefined);
       const stop = await readFile(this.#file(id, 'stop.json'), 'utf8').then((t) => JSON.parse(t) as { graceMs: number; escalated: boolean }, () => undefined);
-      let exit = classifyExit({ status: observed.status, oomKills: events?.oomKills, memoryLimitBytes: record.memoryLimitBytes, ...(stop === undefined ? {} : { stop }) });
+      let exit = classifyExit({ status: observed.status, oomKills: events?.oomKills, limitHits: events?.limitHits ?? 0, memoryLimitBytes: record.memoryLimitBytes, ...(stop === undefined ? {} : { stop }) });
       const runcError = await this.#runcError(id);
       if (runcError !== undefined) exit = { reason: 'start failed', exitCode: observed.status, message: `failed to start: ${runcError}` };
       await this.#runc.delete(id, true);
