@@ -1,0 +1,131 @@
+// Stages an instance's secrets for the runtime (ADR 0010): renders the env's bundle as TRC_SECRETS_V1
+// into a host file on tmpfs and returns the read-only bind mounts that place it, and the export utility,
+// inside the instance. Values never leave this module except into that file.
+import { constants } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { renderSecretsFile, SECRETS_FILE_PATH, TrcError, userError, type SecretEntry } from '@trc/core';
+import { checkInstanceId } from '../runtime/runtime.ts';
+import { parseGroup, readImageUserFiles } from '../runtime/runc/user.ts';
+import { assertMemoryFilesystem } from './tmpfs.ts';
+
+export const DEFAULT_SECRETS_ROOT = '/run/trc/secrets';
+export const EXPORT_SCRIPT_PATH = '/usr/bin/platform-secrets-export';
+const DEFAULT_EXPORT_SCRIPT = new URL('../../../../bin/platform-secrets-export', import.meta.url).pathname;
+
+/** Who may read the file inside the instance: root only (0400), or also one group of the image (0440). */
+export type SecretsAccess =
+  | { readonly kind: 'root' }
+  /** The manifest's opt-in: `group` is a name resolved in `<rootfs>/etc/group`. */
+  | { readonly kind: 'group'; readonly group: string; readonly rootfs: string };
+
+/** A read-only bind mount for the runtime; `options` are the OCI mount options to use as they are. */
+export interface SecretsMount {
+  readonly source: string;
+  readonly destination: string;
+  readonly readOnly: true;
+  readonly options: readonly string[];
+}
+
+export interface StagedSecrets {
+  /** The rendered file, at /run/secrets/platform.env. */
+  readonly file: SecretsMount;
+  /** bin/platform-secrets-export, at /usr/bin/platform-secrets-export (executable, so without noexec). */
+  readonly exportScript: SecretsMount;
+  readonly mode: 0o400 | 0o440;
+  readonly uid: 0;
+  readonly gid: number;
+}
+
+export interface SecretsStagerOptions {
+  /** A directory on tmpfs or ramfs, checked at every stage(). */
+  readonly root?: string;
+  /** Host path of the guest utility. */
+  readonly exportScript?: string;
+}
+
+export class SecretsStager {
+  readonly root: string;
+  readonly exportScript: string;
+
+  constructor(options: SecretsStagerOptions = {}) {
+    this.root = options.root ?? DEFAULT_SECRETS_ROOT;
+    this.exportScript = options.exportScript ?? DEFAULT_EXPORT_SCRIPT;
+  }
+
+  /** The host file of an instance's secrets. */
+  pathOf(instanceId: string): string {
+    checkInstanceId(instanceId);
+    return path.join(this.root, `${instanceId}.env`);
+  }
+
+  /**
+   * Writes the bundle as a new file (O_EXCL | O_NOFOLLOW: never through a planted link, never over an
+   * older instance's file), owned by root, mode 0400 or 0440 with the image's group.
+   */
+  async stage(instanceId: string, entries: Iterable<SecretEntry>, access: SecretsAccess = { kind: 'root' }): Promise<StagedSecrets> {
+    const file = this.pathOf(instanceId);
+    await assertMemoryFilesystem(this.root);
+    const gid = access.kind === 'group' ? await imageGroupId(access.rootfs, access.group) : 0;
+    const mode = access.kind === 'group' ? 0o440 : 0o400;
+    const bytes = new TextEncoder().encode(renderSecretsFile(entries));
+    let handle;
+    try {
+      handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o400);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw new TrcError('TRC_SECRETS_STAGE_EXISTS', `secrets are already staged for instance ${instanceId} at ${file}`, { hint: "remove the old instance's secrets before starting one with the same id" });
+    }
+    try {
+      await handle.chown(0, gid);
+      // Explicitly, since the umask could have taken the group bit from the mode given to open().
+      await handle.chmod(mode);
+      await handle.writeFile(bytes);
+    } catch (error) {
+      await handle.close();
+      await unlink(file).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    return {
+      file: { source: file, destination: SECRETS_FILE_PATH, readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
+      exportScript: { source: this.exportScript, destination: EXPORT_SCRIPT_PATH, readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev'] },
+      mode,
+      uid: 0,
+      gid,
+    };
+  }
+
+  /**
+   * Deletes the instance's file after overwriting it with zeros: on tmpfs the file's pages are the only
+   * copy, and zeroing them in place keeps the values out of freed memory that the kernel hands out later.
+   * Call it once the instance has stopped (it would see the zeros). A no-op when nothing is staged.
+   */
+  async remove(instanceId: string): Promise<void> {
+    const file = this.pathOf(instanceId);
+    let handle;
+    try {
+      handle = await open(file, constants.O_WRONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      await handle.write(new Uint8Array(size), 0, size, 0);
+    } finally {
+      await handle.close();
+    }
+    await unlink(file);
+  }
+}
+
+/** The gid of a group named in the image's /etc/group (a symlinked /etc/group counts as absent). */
+async function imageGroupId(rootfs: string, group: string): Promise<number> {
+  const { group: text } = await readImageUserFiles(rootfs);
+  const entry = parseGroup(text).find((g) => g.name === group);
+  if (entry === undefined) {
+    throw userError('TRC_SECRETS_STAGE_GROUP_UNKNOWN', `the secrets file is to be readable by group ${JSON.stringify(group)}, which the image's /etc/group does not define`, 'add the group to the image, or name a group it defines');
+  }
+  return entry.gid;
+}
