@@ -60,11 +60,12 @@ export class RouteListener {
     return n;
   }
 
+  /** Binds the listen address; `[::]` is dual-stack, so IPv4 clients arrive as IPv4-mapped addresses. */
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => reject(e);
       this.#server.once('error', onError);
-      this.#server.listen({ host: this.#spec.listen.host, port: this.#spec.listen.port, ipv6Only: this.#spec.listen.family === 6 }, () => {
+      this.#server.listen({ host: this.#spec.listen.host, port: this.#spec.listen.port, ipv6Only: this.#spec.listen.family === 6 && this.#spec.listen.host !== '::' }, () => {
         this.#server.off('error', onError);
         resolve();
       });
