@@ -120,6 +120,19 @@ describe('runc driver specifics', () => {
     assert.match(exit.message, /^failed to start: .*no-such-program/);
   });
 
+  test('onExit is called once for an instance that ends on its own, without anyone waiting for it', async () => {
+    const exits: [string, string][] = [];
+    stateDir = path.join(work, `state-${++n}`);
+    driver = await createRuncDriver({ stateDir, cgroupParent: CGROUP_PARENT, logs, pollMs: 20, onExit: (id, exit) => exits.push([id, exit.message]) });
+    const s = spec(['sh', '-c', 'exit 4']);
+    await driver.create(s);
+    await driver.start(s.id);
+    for (let i = 0; i < 500 && exits.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(exits, [[s.id, 'exited with code 4']]);
+    assert.equal((await driver.wait(s.id)).exitCode, 4);
+    assert.equal(exits.length, 1);
+  });
+
   test('adopt() lists containers in runc\'s state that the driver has no record of, and leaves them alone', async () => {
     const d = await newDriver();
     const s = spec(['sleep', '60']);
