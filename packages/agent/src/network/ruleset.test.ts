@@ -11,7 +11,7 @@ const instances = [
   { hostInterface: 'trcv3', address: '10.88.0.3', orgId: 'org-b' },
 ];
 
-test('the ruleset replaces only TRC\'s table atomically: same org allowed, other orgs dropped, host to instance allowed, instance to host only replies and listed ports', () => {
+test('the ruleset replaces only the TRC table atomically: same org allowed, other orgs dropped, host to instance allowed, instance to host only replies and listed ports', () => {
   assert.equal(renderRuleset({ table: 'trc_node1', interfacePrefix: 'trcv', instances, hostTcpPorts: [53, 53, 9100] }), `table inet trc_node1
 delete table inet trc_node1
 table inet trc_node1 {
