@@ -128,6 +128,7 @@ export function runRuntimeConformance(name: string, makeDriver: MakeDriver, opti
       assert.equal((await d.create(s)).state, 'created');
       assert.equal((await d.inspect(s.id)).state, 'created');
       await d.start(s.id);
+      await expectCode(d.start(s.id), 'TRC_RUNTIME_INVALID_STATE');
       const running = await d.inspect(s.id);
       assert.equal(running.state, 'running');
       assert.ok(typeof running.pid === 'number' && running.pid > 0);
@@ -223,6 +224,7 @@ export function runRuntimeConformance(name: string, makeDriver: MakeDriver, opti
     });
 
     it('ids are checked: a duplicate, an invalid id and an unknown id are refused with their codes', async () => {
+      // (and a stopped instance cannot be started again)
       const d = await driver();
       const s = spec({ command: ['true'] });
       await d.create(s);
@@ -232,6 +234,8 @@ export function runRuntimeConformance(name: string, makeDriver: MakeDriver, opti
       await expectCode(d.start('conf-no-such-instance'), 'TRC_RUNTIME_INSTANCE_NOT_FOUND');
       await expectCode(d.create(spec({ command: ['true'], image: { user: 'nobody-here' } })), 'TRC_RUNTIME_USER_UNKNOWN');
       await expectCode(d.create(spec({ command: [] })), 'TRC_RUNTIME_NO_COMMAND');
+      await d.stop(s.id, { graceMs: 0 });
+      await expectCode(d.start(s.id), 'TRC_RUNTIME_INVALID_STATE');
     });
 
     it('remove refuses a running instance unless forced; forced, it stops and removes it', async () => {

@@ -121,6 +121,7 @@ export class RuncDriver implements RuntimeDriver, Freezer {
 
   async start(id: string): Promise<InstanceInfo> {
     await this.#record(id);
+    if ((await this.#readExit(id)) !== undefined) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} has stopped`, { hint: 'create a new instance to run it again' });
     try {
       await writeFile(this.#file(id, 'shim.pid'), '', { flag: 'wx' });
     } catch (error) {
