@@ -132,3 +132,21 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 500
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** An HTTP server (node:http) answering `status` to every request; optionally behind a PROXY v2 header. */
+export async function httpServer(host: Host, status: number | (() => number), options: { proxyV2?: boolean } = {}): Promise<TestServer> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const http = createHttpServer((req, res) => {
+    req.resume();
+    res.writeHead(typeof status === 'number' ? status : status(), { 'content-type': 'text/plain', connection: 'close' }).end('answer\n');
+  });
+  if (options.proxyV2 === true) {
+    return proxyAwareServer(host, (s) => {
+      http.emit('connection', s);
+      s.resume();
+    });
+  }
+  return startServer(host, (s) => {
+    http.emit('connection', s);
+  });
+}
