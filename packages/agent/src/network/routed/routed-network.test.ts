@@ -114,19 +114,25 @@ test('attaching again returns the same attachment, another org is refused, ids a
   await assert.rejects(network.attach('../x', 'org-a'), { code: 'TRC_RUNTIME_INSTANCE_ID_INVALID' });
 });
 
-test('after an agent restart, reconcile keeps live instances, removes the rest and orphans, and isolation holds', { skip }, async () => {
+test('after an agent restart, reconcile keeps live instances (re-plumbing a lost veth), removes the rest and orphans, and isolation holds', { skip }, async () => {
   const orphan = `${config.netnsPrefix}orphan`;
   ip('netns', 'add', orphan);
+  // d1's namespace vanishes while the agent is down (lost); a1 loses its veth, which is re-plumbed.
+  const d1 = await network.attach('d1', 'org-d');
+  ip('netns', 'del', path.basename(d1.netnsPath));
+  ip('link', 'del', 'dev', at.a1!.hostInterface);
   const restarted = new RoutedInstanceNetwork();
   await restarted.setupNode(config);
-  const report = await restarted.reconcile([{ instanceId: 'a1', orgId: 'org-a' }, { instanceId: 'b1', orgId: 'org-b' }, { instanceId: 'c1', orgId: 'org-c' }]);
+  const live = [{ instanceId: 'a1', orgId: 'org-a' }, { instanceId: 'b1', orgId: 'org-b' }, { instanceId: 'c1', orgId: 'org-c' }, { instanceId: 'd1', orgId: 'org-d' }];
+  const report = await restarted.reconcile(live);
   assert.deepEqual(report.kept.map((a) => a.instanceId), ['a1', 'b1']);
   assert.deepEqual(report.kept, [at.a1, at.b1]);
   assert.deepEqual(report.removed, ['a2']);
-  assert.deepEqual(report.lost, []);
+  assert.deepEqual(report.lost, ['d1']);
   assert.deepEqual(report.unknown, ['c1']);
   assert.deepEqual(report.orphans, [orphan]);
   assert.ok(!existsSync(at.a2!.netnsPath));
+  assert.deepEqual(restarted.list().map((a) => a.instanceId), ['a1', 'b1']);
   network = restarted;
   // A new instance of org B takes a fresh address (A2's is reused last) and reaches B1 but not A1.
   const b2 = await network.attach('b2', 'org-b');
