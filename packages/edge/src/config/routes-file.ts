@@ -31,8 +31,9 @@ export function parseRoutesFile(text: string, source: string): ParseResult {
   try {
     doc = parse(text);
   } catch (e) {
-    const message = e instanceof TomlError ? e.message.split('\n')[0]! : String(e);
-    return { ok: false, error: new TrcError('TRC_EDGE_ROUTES_SYNTAX', `${source} is not valid TOML: ${message}`, { hint: 'fix the TOML syntax at the line and column given' }) };
+    if (!(e instanceof TomlError)) throw e;
+    const what = e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+    return { ok: false, error: new TrcError('TRC_EDGE_ROUTES_SYNTAX', `${source} is not valid TOML at line ${e.line}, column ${e.column}: ${what}`, { hint: 'fix the TOML syntax at the line and column given' }) };
   }
   const problems: Problem[] = [];
   const routes: RouteSpec[] = [];
