@@ -1,6 +1,5 @@
 // Incremental PROXY protocol v2 decoder: bytes in as they arrive, out a header and the payload after it, or a typed error.
-import type { TrcError } from '../errors/errors.ts';
-import { TrcError as TrcErrorClass } from '../errors/errors.ts';
+import { TrcError } from '../errors/errors.ts';
 import { crc32c } from './crc32c.ts';
 import { PROXY_V2_FIXED_BYTES, PROXY_V2_MAX_HEADER_BYTES, PROXY_V2_SIGNATURE, PROXY_V2_UNIX_ADDRESS_BYTES } from './header.ts';
 import type { DecodedProxyV2Header, ProxyV2Command } from './header.ts';
@@ -64,7 +63,7 @@ export class ProxyV2Decoder {
   push(chunk: Uint8Array): DecodeResult {
     if (this.#done?.status === 'error') return this.#done;
     if (this.#done !== undefined) {
-      throw new TrcErrorClass('TRC_PROXY_V2_DECODER_FINISHED', 'bytes were pushed into a PROXY v2 decoder after it returned the header', { hint: 'hand later bytes to the payload consumer, not the decoder' });
+      throw new TrcError('TRC_PROXY_V2_DECODER_FINISHED', 'bytes were pushed into a PROXY v2 decoder after it returned the header', { hint: 'hand later bytes to the payload consumer, not the decoder' });
     }
     let at = 0;
     while (this.#header === undefined && at < chunk.length) {
@@ -79,7 +78,7 @@ export class ProxyV2Decoder {
     at += take;
     if (this.#received < this.#header.length) return NEED_MORE;
     const parsed = parse(this.#header, this.#kind!);
-    this.#done = parsed instanceof TrcErrorClass
+    this.#done = parsed instanceof TrcError
       ? { status: 'error', error: parsed }
       : { status: 'header', header: parsed, headerBytes: this.#header.length, rest: chunk.subarray(at) };
     return this.#done;
@@ -147,7 +146,7 @@ function parse(header: Uint8Array, kind: AddressKind): DecodedProxyV2Header | Tr
   const command: ProxyV2Command = (u8(header, 12) & 0x0f) === 0 ? 'LOCAL' : 'PROXY';
   const addressEnd = PROXY_V2_FIXED_BYTES + kind.bytes;
   const decoded = decodeTlvs(header, addressEnd, header.length);
-  if (decoded instanceof TrcErrorClass) return decoded;
+  if (decoded instanceof TrcError) return decoded;
   if (decoded.crcValueOffset !== undefined) {
     const at = decoded.crcValueOffset;
     const expected = u32(header, at);

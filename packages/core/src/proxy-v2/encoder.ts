@@ -1,10 +1,10 @@
 // PROXY protocol v2 encoder: a header object to the bytes a sender writes before the payload.
-import { TrcError } from '../errors/errors.ts';
 import { crc32c } from './crc32c.ts';
 import { PROXY_V2_FIXED_BYTES, PROXY_V2_MAX_HEADER_BYTES, PROXY_V2_SIGNATURE, PROXY_V2_UNIX_ADDRESS_BYTES } from './header.ts';
 import type { InetEndpoint, ProxyV2Header, UnixEndpoint } from './header.ts';
 import { parseIp } from './ip-address.ts';
 import { encodeTlvs } from './tlv.ts';
+import { unencodable } from './errors.ts';
 
 export interface EncodeProxyV2Options {
   /** Append a CRC32C TLV computed over the whole header (unless `tlvs` already holds one, which is then filled in). */
@@ -15,10 +15,6 @@ export interface EncodeProxyV2Options {
 
 const COMMANDS = { LOCAL: 0x0, PROXY: 0x1 } as const;
 const TRANSPORT_NIBBLE = { tcp: 0x1, udp: 0x2, 'unix-stream': 0x1, 'unix-dgram': 0x2 } as const;
-
-function unencodable(message: string): TrcError {
-  return new TrcError('TRC_PROXY_V2_UNENCODABLE', message, { hint: 'the caller built an invalid PROXY v2 header; fix the code that builds it' });
-}
 
 function inetAddresses(source: InetEndpoint, destination: InetEndpoint): { family: 0x1 | 0x2; block: Uint8Array } {
   const src = typeof source?.address === 'string' ? parseIp(source.address) : undefined;

@@ -17,3 +17,8 @@ export function proxyError(code: ErrorCode, message: string, details: Record<str
 export function hex(byte: number): string {
   return `0x${byte.toString(16).padStart(2, '0')}`;
 }
+
+/** The encoder's refusal: a bug in the code that built the header, never a header sent wrong. */
+export function unencodable(message: string): TrcError {
+  return new TrcError('TRC_PROXY_V2_UNENCODABLE', message, { hint: 'the caller built an invalid PROXY v2 header; fix the code that builds it' });
+}

@@ -3,7 +3,7 @@ import { TrcError } from '../errors/errors.ts';
 import { PP2_SUBTYPE_SSL, PP2_TYPE, PROXY_V2_UNIQUE_ID_MAX_BYTES } from './header.ts';
 import type { ProxyV2Tlv, SslSubTlv } from './header.ts';
 import { slice, u16, u32, u8 } from './bytes.ts';
-import { hex, proxyError } from './errors.ts';
+import { hex, proxyError, unencodable } from './errors.ts';
 
 const TLV_HEAD_BYTES = 3;
 const SSL_FIXED_BYTES = 5;
@@ -21,10 +21,6 @@ const REGISTERED_TYPES = new Set<number>(Object.values(PP2_TYPE));
 const utf8 = new TextEncoder();
 // fatal: lossy decoding would break byte-exact re-encoding; ignoreBOM: a leading U+FEFF is data, not a marker.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function unencodable(message: string): TrcError {
-  return new TrcError('TRC_PROXY_V2_UNENCODABLE', message, { hint: 'the caller built an invalid PROXY v2 header; fix the code that builds it' });
-}
 
 function stringBytes(what: string, value: string): Uint8Array {
   if (typeof value !== 'string' || !value.isWellFormed()) throw unencodable(`${what} must be a well-formed string`);
