@@ -3,7 +3,8 @@
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cpuShares, cpuWeight, isTrcError } from '@trc/core';
@@ -118,6 +119,47 @@ describe('runc driver specifics', () => {
     const exit = await d.wait(s.id);
     assert.equal(exit.reason, 'start failed');
     assert.match(exit.message, /^failed to start: .*no-such-program/);
+  });
+
+  test('the instance joins the network namespace it is given (an interface made there is visible inside)', async () => {
+    const d = await newDriver();
+    const netns = `trc-t${process.pid}-${n}`;
+    execFileSync('ip', ['netns', 'add', netns]);
+    try {
+      // A veth pair with one end inside the namespace; deleting the namespace deletes both ends.
+      execFileSync('ip', ['link', 'add', `th${process.pid}x${n}`.slice(0, 15), 'type', 'veth', 'peer', 'name', 'trcdummy0', 'netns', netns]);
+      const s = spec(['cat', '/proc/net/dev'], { networkNamespace: `/run/netns/${netns}` });
+      await d.create(s);
+      await d.start(s.id);
+      assert.equal((await d.wait(s.id)).exitCode, 0);
+      assert.match(await d.tail(s.id, { stream: 'stdout' }), /trcdummy0:/);
+      const fresh = spec(['cat', '/proc/net/dev']);
+      await d.create(fresh);
+      await d.start(fresh.id);
+      await d.wait(fresh.id);
+      assert.doesNotMatch(await d.tail(fresh.id, { stream: 'stdout' }), /trcdummy0/, 'without a path the instance gets a fresh namespace');
+    } finally {
+      execFileSync('ip', ['netns', 'del', netns]);
+    }
+  });
+
+  test('bind mounts are visible inside; a read-only one refuses writes, a read-write one takes them; a read-only rootfs refuses writes', async () => {
+    const d = await newDriver();
+    const ro = path.join(work, `ro-${n}`);
+    const rw = path.join(work, `rw-${n}`);
+    await mkdir(ro);
+    await mkdir(rw);
+    await writeFile(path.join(ro, 'config.txt'), 'from host\n');
+    const s = spec(['sh', '-c', 'cat /config/config.txt; echo x > /config/new 2>/dev/null && echo ro-writable; echo y > /data/out && echo rw-ok; echo z > /root/file 2>/dev/null && echo root-writable; true'], {
+      mounts: [{ source: ro, destination: '/config', readOnly: true }, { source: rw, destination: '/data', readOnly: false }],
+      readOnlyRootfs: true,
+    });
+    await d.create(s);
+    await d.start(s.id);
+    assert.equal((await d.wait(s.id)).exitCode, 0);
+    assert.equal(await d.tail(s.id, { stream: 'stdout' }), 'from host\nrw-ok\n');
+    assert.equal(readFileSync(path.join(rw, 'out'), 'utf8'), 'y\n');
+    assert.ok(!existsSync(path.join(ro, 'new')));
   });
 
   test('onExit is called once for an instance that ends on its own, without anyone waiting for it', async () => {
