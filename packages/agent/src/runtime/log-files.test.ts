@@ -27,7 +27,7 @@ test('a log under the limit is left alone; over it, its newest maxBytes move to 
   assert.equal((await stat(log)).size, 0);
 }));
 
-test('only `keep` rotated copies are kept, oldest dropped; keep 0 just truncates', () => withDir(async (dir) => {
+test('only keep rotated copies are kept, oldest dropped; keep 0 just truncates', () => withDir(async (dir) => {
   const log = path.join(dir, 'stdout.log');
   for (const chunk of ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc']) {
     await appendFile(log, chunk);

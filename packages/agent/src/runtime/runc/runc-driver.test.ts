@@ -92,7 +92,7 @@ describe('runc driver specifics', () => {
     assert.deepEqual(await runc.list(), []);
   });
 
-  test('log files on disk: each rotated copy holds at most maxBytes and only `keep` copies exist', async () => {
+  test('log files on disk: each rotated copy holds at most maxBytes and only keep copies exist', async () => {
     const d = await newDriver();
     const s = spec(['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); if [ $((i % 200)) = 0 ]; then sleep 0.05; fi; done']);
     await d.create(s);
