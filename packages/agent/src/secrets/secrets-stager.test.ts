@@ -107,7 +107,9 @@ test('remove zeroes then deletes the file and is idempotent; staging over an exi
   symlinkSync(target, stager.pathOf('web-6'));
   await assert.rejects(stager.stage('web-6', bundle), { code: 'TRC_SECRETS_STAGE_EXISTS' });
   assert.equal(readFileSync(target, 'utf8'), 'untouched');
-  rmSync(stager.pathOf('web-6'));
+  await stager.remove('web-6');
+  assert.ok(!existsSync(stager.pathOf('web-6')));
+  assert.equal(readFileSync(target, 'utf8'), 'untouched', 'remove() deletes a planted link without writing through it');
   rmSync(target);
 });
 

@@ -107,7 +107,10 @@ export class SecretsStager {
     try {
       handle = await open(file, constants.O_WRONLY | constants.O_NOFOLLOW);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      // A symbolic link is not ours to write through: it goes, its target stays.
+      if (code === 'ELOOP') return unlink(file);
       throw error;
     }
     try {
