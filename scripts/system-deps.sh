@@ -18,6 +18,7 @@ wanted=(
   "qemu-img:/usr/bin/qemu-img:qemu-utils"
   "curl:/usr/bin/curl:curl"
   "openssl:/usr/bin/openssl:openssl"
+  "skopeo:/usr/bin/skopeo:skopeo"
 )
 
 missing=()

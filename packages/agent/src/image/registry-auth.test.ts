@@ -2,7 +2,9 @@
 // token spec), Basic auth, and the bounded timeout of a registry that never answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,4 +93,31 @@ test('a registry that accepts connections but never answers fails after the boun
   assert.equal(e.code, 'TRC_IMAGE_REGISTRY_UNAVAILABLE');
   assert.match(e.message, /no answer within 150 ms/);
   assert.equal(attempts, 2, 'one attempt and one retry');
+});
+
+test('an independent client (skopeo) reads what the builder pushes and writes schema 2 images the agent pulls, through the same token service', async (t) => {
+  await using registry = await startRegistry({ token: { users: [alice] } });
+  const image = buildImage({ layers: [{ tar: await busyboxLayerTar() }], config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin'], WorkingDir: '/tmp' } });
+  await pushImage(registry, 'team/app', 'v1', image);
+  const dir = mkdtempSync(join(tmpdir(), 'trc-skopeo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const policy = join(dir, 'policy.json');
+  writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+  const creds = `${alice.username}:${alice.password}`;
+  // Async on purpose: the token server runs in this process and must keep answering while skopeo waits.
+  const skopeo = (...args: string[]): Promise<{ stdout: string }> => promisify(execFile)('skopeo', ['--policy', policy, ...args], { timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+
+  const inspected = JSON.parse((await skopeo('inspect', '--tls-verify=false', '--creds', creds, `docker://${registry.host}/team/app:v1`)).stdout) as { Digest: string; Layers: string[] };
+  assert.equal(inspected.Digest, image.manifest.digest);
+  assert.deepEqual(inspected.Layers, [image.layers[0]!.digest]);
+
+  await skopeo('copy', '--format', 'v2s2', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', creds, '--dest-creds', creds,
+    `docker://${registry.host}/team/app:v1`, `docker://${registry.host}/team/copy:v2s2`);
+  const p = puller(t, { credentials: () => alice });
+  const rootfs = join(p.cache.root, 'rootfs');
+  const copied = await p.pull(`${registry.host}/team/copy:v2s2`, { rootfs });
+  assert.notEqual(copied.digest, image.manifest.digest, 'skopeo wrote its own Docker schema 2 manifest');
+  assert.equal(copied.imageConfig.workingDir, '/tmp');
+  const { stdout } = await promisify(execFile)(join(rootfs, 'bin/busybox'), ['echo', 'copied'], { timeout: 10_000 });
+  assert.equal(stdout, 'copied\n');
 });
