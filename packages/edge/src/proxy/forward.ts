@@ -25,8 +25,14 @@ export interface ForwardContext {
   onClosed(backend: Backend | undefined): void;
 }
 
+/** A client connection still looking for a backend. */
+export interface PendingForward {
+  /** Early client bytes held in user space until a backend connects (0 once forwarding started). */
+  heldBytes(): number;
+}
+
 /** Takes over a freshly accepted client socket (created with allowHalfOpen). */
-export function forward(client: Socket, ctx: ForwardContext): void {
+export function forward(client: Socket, ctx: ForwardContext): PendingForward {
   const held: Buffer[] = [];
   let heldBytes = 0;
   let clientEnded = false;
@@ -92,6 +98,7 @@ export function forward(client: Socket, ctx: ForwardContext): void {
     });
   };
   next();
+  return { heldBytes: () => (settled ? 0 : heldBytes + client.readableLength) };
 }
 
 function splice(client: Socket, sock: Socket, backend: Backend, held: readonly Buffer[], clientEnded: boolean, ctx: ForwardContext): void {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { HOLD_LIMIT_BYTES } from './forward.ts';
 import { connectTo, echoServer, freeAddress, roundTrip, routeSpec, startServer, testEdge, waitFor } from '../testing/loopback.ts';
 
 const CHUNK = Buffer.alloc(64 * 1024, 7);
@@ -109,7 +110,7 @@ function canUseNft(): boolean {
   }
 }
 
-test('a backend that never answers the connect times out and the connection goes to another backend', { skip: canUseNft() ? false : 'needs root and nft (scripts/system-deps.sh) to drop SYNs to one loopback port' }, async () => {
+test('a backend that never answers the connect times out; the connection goes to another backend with the client bytes held meanwhile (bounded)', { skip: canUseNft() ? false : 'needs root and nft (scripts/system-deps.sh) to drop SYNs to one loopback port' }, async () => {
   // A loopback port whose SYNs are dropped by a rule of a table this test owns: the connect hangs.
   const blackhole = await startServer('127.0.0.1', () => undefined);
   const table = `trc_edge_test_${process.pid}`;
@@ -121,7 +122,16 @@ test('a backend that never answers the connect times out and the connection goes
     await using t = testEdge();
     const listen = await freeAddress();
     await t.edge.applyRoutes({ routes: [routeSpec('slow', listen, [blackhole.address, live.address], { connectTimeoutMs: 150 })] });
-    for (let i = 0; i < 6; i++) assert.equal((await roundTrip(listen, `hello ${i}`)).toString(), `hello ${i}`);
+    // Clients send 1 MiB at once; while a connect hangs the edge holds a bounded part and pauses the client.
+    const payload = Buffer.alloc(1024 * 1024, 3);
+    let maxBuffered = 0;
+    const sampler = setInterval(() => (maxBuffered = Math.max(maxBuffered, t.edge.bufferedBytes())), 5);
+    try {
+      for (let i = 0; i < 6; i++) assert.ok((await roundTrip(listen, payload)).equals(payload), `connection ${i} got its bytes back`);
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(maxBuffered <= HOLD_LIMIT_BYTES + 512 * 1024, `the edge held at most ${maxBuffered} bytes`);
     assert.ok(t.edge.metrics.get('trc_edge_backend_connect_failures_total', { route: 'slow', backend: blackhole.address.host + ':' + blackhole.address.port }) >= 1);
     await live.close();
   } finally {

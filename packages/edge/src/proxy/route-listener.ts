@@ -4,7 +4,7 @@ import type { RouteSpec } from '../config/route-table.ts';
 import type { EdgeMetrics } from '../admin/metrics.ts';
 import { Backend } from './backend.ts';
 import { pickTwoChoices, type Random } from './balancer.ts';
-import { forward, type ForwardContext } from './forward.ts';
+import { forward, type ForwardContext, type PendingForward } from './forward.ts';
 
 export interface RouteListenerDeps {
   readonly metrics: EdgeMetrics;
@@ -26,7 +26,8 @@ export class RouteListener {
   /** Backends in the current spec, in its order. */
   #backends = new Map<string, Backend>();
   readonly #draining = new Map<string, Backend>();
-  readonly #clients = new Set<Socket>();
+  /** Every client connection, with what it holds while it waits for a backend. */
+  readonly #clients = new Map<Socket, PendingForward | undefined>();
   #onNoClients: (() => void) | undefined;
 
   constructor(spec: RouteSpec, deps: RouteListenerDeps) {
@@ -57,6 +58,7 @@ export class RouteListener {
   bufferedBytes(): number {
     let n = 0;
     for (const b of this.backends) for (const c of b.connections) n += c.bufferedBytes();
+    for (const p of this.#clients.values()) n += p?.heldBytes() ?? 0;
     return n;
   }
 
@@ -99,7 +101,7 @@ export class RouteListener {
       return this.#drainBackend(b);
     });
     const grace = setTimeout(() => {
-      for (const c of this.#clients) c.destroy();
+      for (const c of this.#clients.keys()) c.destroy();
     }, this.#spec.drainGraceMs);
     const waitClients = new Promise<void>((resolve) => {
       if (this.#clients.size === 0) resolve();
@@ -166,7 +168,7 @@ export class RouteListener {
       client.destroy();
       return;
     }
-    this.#clients.add(client);
+    this.#clients.set(client, undefined);
     m.add('trc_edge_route_connections_total', route);
     m.set('trc_edge_route_connections_active', route, this.#clients.size);
     client.setNoDelay(true);
@@ -190,6 +192,7 @@ export class RouteListener {
         if (this.#clients.size === 0) this.#onNoClients?.();
       },
     };
-    forward(client, ctx);
+    const pending = forward(client, ctx);
+    if (this.#clients.has(client)) this.#clients.set(client, pending);
   }
 }
