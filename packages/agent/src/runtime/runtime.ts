@@ -18,6 +18,11 @@ export interface InstanceMount {
   readonly source: string;
   readonly destination: string;
   readonly readOnly: boolean;
+  /**
+   * OCI mount options to use instead of the default `rbind,nosuid,nodev,ro|rw` (e.g. adding `noexec`). A bind
+   * flag and, for a read-only mount, `ro` are added when missing, so `readOnly` always holds.
+   */
+  readonly options?: readonly string[];
 }
 
 /** Everything a driver needs to run one instance. */

@@ -80,6 +80,15 @@ test('mounts: the standard /proc, /dev, /sys set, then bind mounts read-only or 
   assert.ok(s.mounts.find((m: { destination: string }) => m.destination === '/sys').options.includes('ro'));
 });
 
+test('mounts: given options are used as they are, with a bind flag and ro added when missing', () => {
+  const s = build({ mounts: [
+    { source: '/a', destination: '/a', readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
+    { source: '/b', destination: '/b', readOnly: true, options: ['nosuid', 'rw'] },
+    { source: '/c', destination: '/c', readOnly: false, options: ['bind', 'noexec'] },
+  ] });
+  assert.deepEqual(s.mounts.slice(7).map((m: { options: string[] }) => m.options), [['bind', 'ro', 'nosuid', 'nodev', 'noexec'], ['rbind', 'nosuid', 'ro'], ['bind', 'noexec']]);
+});
+
 test('a mount destination that is relative, not normalised, or / is TRC_RUNTIME_MOUNT_INVALID', () => {
   for (const destination of ['data', '/', '/a/../b', '/a/', '/a//b']) {
     assert.throws(() => build({ mounts: [{ source: '/x', destination, readOnly: true }] }), (e: unknown) => isTrcError(e) && e.code === 'TRC_RUNTIME_MOUNT_INVALID', destination);

@@ -2,7 +2,7 @@
 // the cgroup resources first, so every field here is unit-tested without a host.
 import path from 'node:path';
 import { TrcError } from '@trc/core';
-import type { InstanceSpec } from '../runtime.ts';
+import type { InstanceMount, InstanceSpec } from '../runtime.ts';
 import type { OciResources } from '../../cgroups/limits.ts';
 import type { ResolvedUser } from './user.ts';
 
@@ -60,6 +60,14 @@ function checkMountDestination(destination: string): void {
   }
 }
 
+function mountOptions(m: InstanceMount): string[] {
+  if (m.options === undefined) return ['rbind', 'nosuid', 'nodev', m.readOnly ? 'ro' : 'rw'];
+  const options = m.options.filter((o) => !(m.readOnly && o === 'rw'));
+  if (!options.includes('bind') && !options.includes('rbind')) options.unshift('rbind');
+  if (m.readOnly && !options.includes('ro')) options.push('ro');
+  return options;
+}
+
 export function buildOciSpec(input: OciSpecInput): Record<string, unknown> {
   const { spec, user } = input;
   const caps = [...DEFAULT_CAPABILITIES];
@@ -74,7 +82,7 @@ export function buildOciSpec(input: OciSpecInput): Record<string, unknown> {
   ];
   for (const m of spec.mounts ?? []) {
     checkMountDestination(m.destination);
-    mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'nosuid', 'nodev', m.readOnly ? 'ro' : 'rw'] });
+    mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: mountOptions(m) });
   }
   const namespaces: Record<string, string>[] = [
     { type: 'pid' },
