@@ -9,6 +9,7 @@ import { SqliteEventStore } from './store/sqlite/sqlite.ts';
 import { Control } from './commands/control.ts';
 import { bootstrap } from './commands/orgs.ts';
 import { markSilentNodesDown } from './commands/nodes.ts';
+import { advanceRestarts, rescheduleFromDownNodes } from './commands/instances.ts';
 import { AesGcmSealer } from './secrets/sealer.ts';
 import { loadOrCreateMasterKey } from './secrets/master-key.ts';
 import { buildApi } from './api/server.ts';
@@ -18,7 +19,8 @@ const USAGE = `usage: platform-control [--data-dir DIR] [--listen HOST:PORT] [--
   --data-dir DIR       where the event log lives (default: $TRC_DATA_DIR or ./.data/control)
   --listen HOST:PORT   where the API listens (default: 127.0.0.1:7700)
   --master-key FILE    the platform master key, created at first start (default: DIR/master.key)
-  --node-timeout SEC   a node silent this long is marked down (default: 30)`;
+  --node-timeout SEC   a node silent this long is marked down (default: 30)
+  --max-unavailable N  instances of one process type a rolling restart may replace at once (default: 1)`;
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(text);
@@ -30,7 +32,7 @@ function parseListen(text: string): { host: string; port: number } {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, help: { type: 'boolean' } },
+    options: { 'data-dir': { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
   });
   if (values.help === true) {
@@ -41,6 +43,9 @@ async function main(argv: string[]): Promise<void> {
   const listen = parseListen(values.listen ?? '127.0.0.1:7700');
   const nodeTimeoutMs = Number(values['node-timeout'] ?? '30') * 1000;
   if (!(nodeTimeoutMs > 0)) throw userError('TRC_INVALID_INPUT', '--node-timeout must be a positive number of seconds', 'e.g. --node-timeout 30');
+
+  const maxUnavailable = Number(values['max-unavailable'] ?? '1');
+  if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1) throw userError('TRC_INVALID_INPUT', '--max-unavailable must be a whole number of at least 1', 'e.g. --max-unavailable 1');
 
   const random = (n: number): Uint8Array => randomBytes(n);
   const masterKeyPath = values['master-key'] ?? join(dataDir, 'master.key');
@@ -60,10 +65,24 @@ async function main(argv: string[]): Promise<void> {
   const address = await app.listen({ host: listen.host, port: listen.port });
   console.error(`platform-control listening on ${address} (data: ${dataDir})`);
 
+  // The reconciler: liveness, rescheduling off down nodes, and rolling restarts, one pass at a time.
+  // A pass losing a race with a user command (TRC_CONFLICT) simply runs again on the next tick.
   const started = new Date();
+  let busy = false;
+  const reconcile = async (): Promise<void> => {
+    await markSilentNodesDown(control, new Date(), started, heartbeats, nodeTimeoutMs);
+    await rescheduleFromDownNodes(control);
+    await advanceRestarts(control, maxUnavailable);
+  };
   const monitor = setInterval(() => {
-    markSilentNodesDown(control, new Date(), started, heartbeats, nodeTimeoutMs).catch((error: unknown) => console.error('node liveness check failed:', error));
-  }, Math.min(nodeTimeoutMs / 3, 10_000));
+    if (busy) return;
+    busy = true;
+    reconcile()
+      .catch((error: unknown) => {
+        if (!isTrcError(error) || error.code !== 'TRC_CONFLICT') console.error('reconcile pass failed:', error);
+      })
+      .finally(() => (busy = false));
+  }, Math.min(nodeTimeoutMs / 3, 1000));
 
   const stop = async (): Promise<void> => {
     clearInterval(monitor);

@@ -3,12 +3,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSecretsFile } from '@trc/core/secrets-file/index';
 import { startTestApi } from '../test-support/api.ts';
-import { IMAGE } from '../test-support/control.ts';
+import { addNode, IMAGE } from '../test-support/control.ts';
 import { ROUTES } from './routes.ts';
 
 const api = await startTestApi('api');
 after(() => api.close());
 const op = api.operatorToken;
+await addNode(api.t.control, 'node-0');
 
 test('the operator token is created once, at first start, and only its hash is stored', async () => {
   assert.match(op, /^trc_op_[A-Za-z0-9_-]{43}$/);
@@ -78,7 +79,7 @@ test('nodes register with a join token, get a node token, and heartbeat with the
   assert.equal(hb.status, 200, hb.text);
   assert.equal(hb.body.cores, 16);
   const nodes = await api.request('GET', '/v1/nodes', { token: op });
-  assert.deepEqual(nodes.body.map((n: { name: string; status: string }) => [n.name, n.status]), [['node-1', 'up']]);
+  assert.deepEqual(nodes.body.map((n: { name: string; status: string }) => [n.name, n.status]), [['node-0', 'up'], ['node-1', 'up']]);
 });
 
 test('events are listed with filters, and an org sees only its own', async () => {

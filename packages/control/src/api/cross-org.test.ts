@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApi } from '../test-support/api.ts';
-import { IMAGE } from '../test-support/control.ts';
+import { addNode, IMAGE } from '../test-support/control.ts';
 import { ROUTES } from './routes.ts';
 import type { RouteDef } from './route.ts';
 
@@ -22,12 +22,14 @@ async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: str
   return { token, spareTokenId };
 }
 
+await addNode(api.t.control, 'node-1');
 const acme = await setUpOrg('acme');
 const globex = await setUpOrg('globex');
 const join = (await api.request('POST', '/v1/join-tokens', { token: op, body: { name: 'j' } })).body.token as string;
 await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-g', cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
 
-const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g' };
+const globexInstance = [...(await api.t.control.read()).instances.values()].find((i) => i.org === 'globex')!.id;
+const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g', instance: globexInstance };
 
 function pathFor(route: RouteDef): string {
   return `/v1${route.url.replace(/:([a-z]+)/g, (_, name: string) => victim[name]!)}`;

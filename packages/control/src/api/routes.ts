@@ -5,11 +5,12 @@ import * as apps from '../commands/apps.ts';
 import * as secrets from '../commands/secrets.ts';
 import * as nodes from '../commands/nodes.ts';
 import { listEvents } from '../commands/events.ts';
+import * as instances from '../commands/instances.ts';
 import { requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
 import { renderBundle } from './render.ts';
 import type { RouteDef } from './route.ts';
-import { bodies, ENV, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
+import { bodies, ENV, INSTANCE_ID, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
 
 type Body<T> = T;
 const ORG = { org: NAME };
@@ -64,6 +65,8 @@ export const ROUTES: readonly RouteDef[] = [
     handler: async (c) => ({ body: await apps.scale(c.control, c.actor, c.params.app!, c.params.env!, { processType: c.params.process!, count: (c.body as { count: number }).count }) }),
   },
 
+  { method: 'GET', url: '/apps/:app/instances', summary: "List an app's instances: desired and actual state, node, digest, bundle version.", tokens: USERS, params: APP, handler: async (c) => ({ body: await instances.listAppInstances(c.control, c.actor, c.params.app!) }) },
+
   // Secrets
   { method: 'GET', url: '/apps/:app/envs/:env/secrets', summary: 'List secret names and the bundle version (never values).', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: await secrets.listSecrets(c.control, c.actor, c.params.app!, c.params.env!) }) },
   { method: 'PUT', url: '/apps/:app/envs/:env/secrets', summary: 'Set secrets (merged into the bundle); running process types restart.', tokens: USERS, params: APP_ENV, body: bodies.setSecrets, example: { values: { API_KEY: 'example' } }, handler: async (c) => ({ body: await secrets.setSecrets(c.control, c.actor, c.params.app!, c.params.env!, c.body as { values: Record<string, string> }) }) },
@@ -85,6 +88,12 @@ export const ROUTES: readonly RouteDef[] = [
     method: 'POST', url: '/nodes/:node/heartbeat', summary: "A node's heartbeat with its current capacity (node token).", tokens: ['node'], params: { node: NAME }, body: bodies.heartbeat,
     example: { cores: 8, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
     handler: async (c) => ({ body: await nodes.heartbeat(c.control, c.actor, c.params.node!, c.body as nodes.NodeCapacity, c.now, c.heartbeats) }),
+  },
+  { method: 'GET', url: '/nodes/:node/assignments', summary: 'The instances placed on a node, with their desired state (the node agent watches this).', tokens: ['node', 'operator'], params: { node: NAME }, handler: async (c) => ({ body: await instances.nodeAssignments(c.control, c.actor, c.params.node!) }) },
+  {
+    method: 'POST', url: '/nodes/:node/instances/:instance/state', summary: 'The node agent reports what it observes of an instance (healthy = passed its health check).', tokens: ['node'],
+    params: { node: NAME, instance: INSTANCE_ID }, body: bodies.instanceState, example: { state: 'healthy' },
+    handler: async (c) => ({ body: await instances.reportInstanceState(c.control, c.actor, c.params.node!, c.params.instance!, c.body as { state: 'healthy'; detail?: string }) }),
   },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {

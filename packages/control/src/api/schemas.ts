@@ -13,6 +13,7 @@ export const QUANTITY: Schema = { type: 'string', minLength: 1, maxLength: 32, d
 export const COUNT: Schema = { type: 'integer', minimum: 0, maximum: 1000 };
 export const SEQ_TEXT: Schema = { type: 'string', pattern: '^[0-9]{1,15}$' };
 export const TOKEN_ID: Schema = { type: 'string', pattern: '^tok_[0-9a-f]{16}$' };
+export const INSTANCE_ID: Schema = { type: 'string', pattern: '^ins_[0-9a-f]{16}$' };
 const BYTES: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 const NULLABLE_COUNT: Schema = { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 };
 
@@ -39,6 +40,7 @@ export const bodies = {
   }),
   unsetSecrets: object({ keys: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } } }),
   registerNode: object({ name: NAME, cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
+  instanceState: object({ state: { type: 'string', enum: ['starting', 'healthy', 'unhealthy', 'exited', 'stopped'] }, detail: { type: 'string', maxLength: 500 } }, ['state']),
   heartbeat: object({ cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
 } as const;
 

@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrcError } from '@trc/core';
-import { makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
+import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
 import { createOrg } from './orgs.ts';
 import { createApp, createRelease, deploy, getApp, listApps, scale } from './apps.ts';
 
@@ -11,6 +11,8 @@ after(() => t.close());
 const { control } = t;
 await createOrg(control, operator, { name: 'acme' });
 await createOrg(control, operator, { name: 'globex' });
+await addNode(control, 'node-1');
+await addNode(control, 'node-2');
 const acme = orgActor('acme');
 const web = { web: { cpu: 0.5, memory: '512Mi', count: 2 } };
 

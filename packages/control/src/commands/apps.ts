@@ -6,6 +6,7 @@ import type { Control } from './control.ts';
 import { nameProblem } from './names.ts';
 import { newId } from './tokens.ts';
 import { invalid } from './validate.ts';
+import { admit, place, runningOf, stopChange, type InstanceGroup } from './placement.ts';
 
 export interface AppView {
   readonly name: string;
@@ -69,9 +70,11 @@ export async function getApp(control: Control, actor: Actor, name: string): Prom
 }
 
 export async function deleteApp(control: Control, actor: Actor, name: string): Promise<void> {
-  const app = requireApp(await control.read(), actor, name);
+  const state = await control.read();
+  const app = requireApp(state, actor, name);
+  const stops = [...state.instances.values()].filter((i) => i.app === name && i.desired === 'running').map((i) => stopChange(i, 'deploy'));
   const aggregateId = aggregates.app(name);
-  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'AppDeleted', payload: { app: name, org: app.org } }] }]);
+  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [...stops, { type: 'AppDeleted', payload: { app: name, org: app.org } }] }]);
 }
 
 export interface ProcessInput {
@@ -132,17 +135,31 @@ export async function listReleases(control: Control, actor: Actor, appName: stri
  * Starts a deploy of a release to an environment. Two concurrent deploys of one app append against the
  * same app version, so exactly one wins and the other gets TRC_CONFLICT.
  */
-export async function deploy(control: Control, actor: Actor, appName: string, envName: string, input: { release: number }): Promise<{ deployId: string; release: number; env: EnvName }> {
+export async function deploy(control: Control, actor: Actor, appName: string, envName: string, input: { release: number }): Promise<{ deployId: string; release: number; env: EnvName; instances: number }> {
   const state = await control.read();
   const app = requireApp(state, actor, appName);
   const env = requireEnv(app, envName);
-  if (!app.releases.some((r) => r.version === input.release)) throw notFound(`release ${input.release} of app "${appName}"`);
+  const release = app.releases.find((r) => r.version === input.release);
+  if (release === undefined) throw notFound(`release ${input.release} of app "${appName}"`);
+  // The deploy replaces every instance of the environment: the old ones do not count against the new.
+  const old = runningOf(state, app.name, env.name);
+  const exclude = new Set(old.map((i) => i.id));
+  const groups: InstanceGroup[] = Object.entries(release.processes).map(([processType, p]) => ({
+    app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
+    cpu: p.cpu, memoryBytes: p.memoryBytes, count: env.scale[processType] ?? p.count, reason: 'deploy',
+  }));
+  admit(state, app.org, exclude, { memoryBytes: groups.reduce((sum, g) => sum + g.count * g.memoryBytes, 0), instances: groups.reduce((sum, g) => sum + g.count, 0) });
+  const placed = place(state, groups, exclude, control.deps.random);
   const deployId = newId('dep', control.deps.random);
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
-    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'DeployStarted', payload: { deployId, app: appName, org: app.org, env: env.name, release: input.release } }] },
+    {
+      aggregateId,
+      expectedVersion: control.version(aggregateId),
+      changes: [{ type: 'DeployStarted', payload: { deployId, app: appName, org: app.org, env: env.name, release: input.release } }, ...old.map((i) => stopChange(i, 'deploy')), ...placed],
+    },
   ]);
-  return { deployId, release: input.release, env: env.name };
+  return { deployId, release: input.release, env: env.name, instances: placed.length };
 }
 
 export async function scale(control: Control, actor: Actor, appName: string, envName: string, input: { processType: string; count: number }): Promise<EnvView> {
@@ -153,9 +170,24 @@ export async function scale(control: Control, actor: Actor, appName: string, env
   const release = app.releases.find((r) => r.version === env.release)!;
   if (!(input.processType in release.processes)) throw notFound(`process type "${input.processType}" in release ${release.version}`);
   if (!Number.isInteger(input.count) || input.count < 0 || input.count > MAX_COUNT) throw invalid([{ path: 'count', code: 'TRC_INVALID_INPUT', message: `count must be a whole number from 0 to ${MAX_COUNT}` }]);
+  const running = runningOf(state, app.name, env.name, input.processType);
+  const proc = release.processes[input.processType]!;
+  const more = Math.max(0, input.count - running.length);
+  const group: InstanceGroup = {
+    app: app.name, org: app.org, env: env.name, processType: input.processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
+    cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: more, reason: 'scale',
+  };
+  if (more > 0) admit(state, app.org, new Set(), { memoryBytes: more * proc.memoryBytes, instances: more });
+  const placed = place(state, [group], new Set(), control.deps.random);
+  // Scaling down stops the newest instances first.
+  const stopped = running.slice(input.count).reverse().map((i) => stopChange(i, 'scale'));
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
-    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ProcessScaled', payload: { app: appName, org: app.org, env: env.name, processType: input.processType, count: input.count } }] },
+    {
+      aggregateId,
+      expectedVersion: control.version(aggregateId),
+      changes: [{ type: 'ProcessScaled', payload: { app: appName, org: app.org, env: env.name, processType: input.processType, count: input.count } }, ...placed, ...stopped],
+    },
   ]);
   return envView(requireEnv((await control.read()).apps.get(appName)!, env.name));
 }

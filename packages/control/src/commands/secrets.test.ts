@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrcError } from '@trc/core';
-import { makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
+import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
 import { createOrg } from './orgs.ts';
 import { createApp, createRelease, deploy, scale } from './apps.ts';
 import { listSecrets, readSecretValues, setSecrets, unsetSecrets } from './secrets.ts';
@@ -13,6 +13,8 @@ const { control } = t;
 const acme = orgActor('acme');
 await createOrg(control, operator, { name: 'acme' });
 await createOrg(control, operator, { name: 'globex' });
+await addNode(control, 'node-1');
+await addNode(control, 'node-2');
 await createApp(control, acme, { org: 'acme', name: 'shop' });
 await createRelease(control, acme, 'shop', { image: IMAGE, processes: { web: { cpu: 1, memory: '256Mi', count: 2 }, worker: { cpu: 0.25, memory: '128Mi', count: 1 }, cron: { cpu: 0.25, memory: '64Mi', count: 0 } } });
 await deploy(control, acme, 'shop', 'prod', { release: 1 });

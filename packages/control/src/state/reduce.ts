@@ -97,6 +97,29 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   ClusterSettingsChanged: (s, p) => {
     s.settings = { cpuOvercommit: p.cpuOvercommit, memorySafetyBufferBytes: p.memorySafetyBufferBytes };
   },
+  InstancePlaced: (s, p, e) => {
+    s.instances.set(p.instanceId, {
+      id: p.instanceId, app: p.app, org: p.org, env: p.env, processType: p.processType, release: p.release, digest: p.digest, bundleVersion: p.bundleVersion,
+      node: p.node, cpu: p.cpu, memoryBytes: p.memoryBytes, placedAt: e.time, reason: p.reason, desired: 'running', actual: 'pending', detail: undefined,
+    });
+  },
+  InstanceStopRequested: (s, p, e) => {
+    const instance = s.instances.get(p.instanceId);
+    if (instance === undefined) throw corrupt(e, `instance ${p.instanceId} does not exist`);
+    instance.desired = 'stopped';
+    if (instance.actual === 'pending' || instance.actual === 'stopped' || instance.actual === 'exited') s.instances.delete(p.instanceId);
+  },
+  InstanceStateReported: (s, p) => {
+    const instance = s.instances.get(p.instanceId);
+    // A late report about an instance already gone changes nothing.
+    if (instance === undefined) return;
+    instance.actual = p.state;
+    instance.detail = p.detail;
+    if (instance.desired === 'stopped' && (p.state === 'stopped' || p.state === 'exited')) s.instances.delete(p.instanceId);
+  },
+  RestartCompleted: (s, p, e) => {
+    delete env(s, p.app, p.env, e).restarts[p.processType];
+  },
 };
 
 /** Applies one event in seq order. Mutates `state` (a replay owns its state) and returns it. */

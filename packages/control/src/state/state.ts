@@ -1,5 +1,5 @@
 // The control plane's state: a projection of the event log, rebuilt by replaying it (reduce.ts).
-import type { EnvName, QuotaLimits, ReleaseProcess, SealedBundle, TokenKind } from '@trc/core';
+import type { EnvName, InstanceActualState, InstanceChangeReason, QuotaLimits, ReleaseProcess, SealedBundle, TokenKind } from '@trc/core';
 
 export interface TokenState {
   readonly id: string;
@@ -75,6 +75,26 @@ export interface NodeState {
   readonly registeredAt: string;
 }
 
+/** An instance: desired state from the control plane, actual state as its node reports it. */
+export interface InstanceState {
+  readonly id: string;
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly processType: string;
+  readonly release: number;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly node: string;
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  readonly placedAt: string;
+  readonly reason: InstanceChangeReason;
+  desired: 'running' | 'stopped';
+  actual: InstanceActualState | 'pending';
+  detail: string | undefined;
+}
+
 export interface ClusterSettings {
   cpuOvercommit: number;
   memorySafetyBufferBytes: number;
@@ -91,6 +111,8 @@ export interface ControlState {
   tokensBySha256: Map<string, string>;
   apps: Map<string, AppState>;
   nodes: Map<string, NodeState>;
+  /** Instances not yet both asked to stop and reported stopped. */
+  instances: Map<string, InstanceState>;
   settings: ClusterSettings;
 }
 
@@ -107,6 +129,7 @@ export function emptyState(): ControlState {
     tokensBySha256: new Map(),
     apps: new Map(),
     nodes: new Map(),
+    instances: new Map(),
     settings: { ...DEFAULT_SETTINGS },
   };
 }
@@ -117,6 +140,7 @@ export const aggregates = {
   org: (name: string) => `org:${name}`,
   app: (name: string) => `app:${name}`,
   node: (name: string) => `node:${name}`,
+  instance: (id: string) => `instance:${id}`,
 } as const;
 
 /** A canonical, JSON-comparable form of the state: `admin verify` compares two of these. */
@@ -130,6 +154,7 @@ export function canonicalState(state: ControlState): unknown {
     tokensBySha256: sorted(state.tokensBySha256),
     apps: sorted(state.apps),
     nodes: sorted(state.nodes),
+    instances: sorted(state.instances),
     settings: state.settings,
   };
 }

@@ -60,3 +60,9 @@ export const orgActor = (org: string): Actor => ({ kind: 'org', org, tokenId: `t
 
 export const DIGEST = `sha256:${'a'.repeat(64)}`;
 export const IMAGE = `registry.example/acme/web@${DIGEST}`;
+
+/** Registers a node directly through the command layer (the operator may), big enough by default. */
+export async function addNode(control: Control, name: string, cores = 16, memoryBytes = 64 * 2 ** 30): Promise<string> {
+  const { registerNode } = await import('../commands/nodes.ts');
+  return (await registerNode(control, operator, { name, cores, memoryBytes, reservedMemoryBytes: 2 ** 30 })).token;
+}

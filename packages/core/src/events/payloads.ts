@@ -83,7 +83,30 @@ export interface EventPayloads {
   NodeMarkedDown: { readonly node: string; readonly reason: string };
   NodeMarkedUp: { readonly node: string };
   ClusterSettingsChanged: { readonly cpuOvercommit: number; readonly memorySafetyBufferBytes: number };
+  /** The scheduler put an instance on a node; the node agent starts it with this digest and bundle version. */
+  InstancePlaced: {
+    readonly instanceId: string;
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly processType: string;
+    readonly release: number;
+    readonly digest: string;
+    readonly bundleVersion: number;
+    readonly node: string;
+    readonly cpu: number;
+    readonly memoryBytes: number;
+    readonly reason: InstanceChangeReason;
+  };
+  InstanceStopRequested: { readonly instanceId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly node: string; readonly reason: InstanceChangeReason };
+  /** What the node agent observed; `healthy` means the instance passed its health check. */
+  InstanceStateReported: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly state: InstanceActualState; readonly detail?: string };
+  RestartCompleted: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly bundleVersion: number; readonly digest: string };
 }
+
+export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';
+export type InstanceActualState = 'starting' | 'healthy' | 'unhealthy' | 'exited' | 'stopped';
+export const INSTANCE_ACTUAL_STATES: readonly InstanceActualState[] = ['starting', 'healthy', 'unhealthy', 'exited', 'stopped'];
 
 // Every registered type has a payload shape, and every payload shape a registered type.
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -22,6 +22,10 @@ const PINNED = [
   'NodeMarkedDown',
   'NodeMarkedUp',
   'ClusterSettingsChanged',
+  'InstancePlaced',
+  'InstanceStopRequested',
+  'InstanceStateReported',
+  'RestartCompleted',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

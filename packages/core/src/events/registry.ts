@@ -19,6 +19,10 @@ export const EVENT_TYPES = [
   'NodeMarkedDown',
   'NodeMarkedUp',
   'ClusterSettingsChanged',
+  'InstancePlaced',
+  'InstanceStopRequested',
+  'InstanceStateReported',
+  'RestartCompleted',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,0 +1,121 @@
+// The instance lifecycle after placement: node agents report what they observe, secret rotations roll
+// through each marked (env, process type) one replacement at a time, and instances on a down node move.
+import { INSTANCE_ACTUAL_STATES, TrcError, type InstanceActualState } from '@trc/core';
+import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
+import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
+import type { Change, Control, Intent } from './control.ts';
+import { planPlacements, runningOf, stopChange, type InstanceGroup } from './placement.ts';
+
+export interface InstanceView {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly processType: string;
+  readonly release: number;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly node: string;
+  readonly desired: InstanceState['desired'];
+  readonly actual: InstanceState['actual'];
+  readonly detail?: string;
+}
+
+export function instanceView(i: InstanceState): InstanceView {
+  return { id: i.id, app: i.app, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, node: i.node, desired: i.desired, actual: i.actual, ...(i.detail === undefined ? {} : { detail: i.detail }) };
+}
+
+export async function listAppInstances(control: Control, actor: Actor, appName: string): Promise<InstanceView[]> {
+  const state = await control.read();
+  requireApp(state, actor, appName);
+  return [...state.instances.values()].filter((i) => i.app === appName).map(instanceView);
+}
+
+/** What a node agent must run: every instance placed on it, with its desired state. */
+export async function nodeAssignments(control: Control, actor: Actor, node: string): Promise<InstanceView[]> {
+  if (actor.kind !== 'operator' && !(actor.kind === 'node' && actor.node === node)) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('read node assignments');
+  const state = await control.read();
+  if (!state.nodes.has(node)) throw notFound(`node "${node}"`);
+  return [...state.instances.values()].filter((i) => i.node === node).map(instanceView);
+}
+
+export async function reportInstanceState(control: Control, actor: Actor, node: string, instanceId: string, input: { state: InstanceActualState; detail?: string }): Promise<InstanceView> {
+  if (actor.kind !== 'node' || actor.node !== node) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('report instance states (only the node running it may)');
+  if (!INSTANCE_ACTUAL_STATES.includes(input.state)) throw new TrcError('TRC_INVALID_INPUT', `unknown instance state "${String(input.state).slice(0, 40)}"`, { hint: INSTANCE_ACTUAL_STATES.join(', ') });
+  const state = await control.read();
+  const instance = state.instances.get(instanceId);
+  if (instance === undefined || instance.node !== node) throw notFound(`instance "${instanceId}" on node "${node}"`);
+  const aggregateId = aggregates.instance(instanceId);
+  const payload = { instanceId, app: instance.app, org: instance.org, node, state: input.state, ...(input.detail === undefined ? {} : { detail: input.detail.slice(0, 500) }) };
+  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'InstanceStateReported', payload }] }]);
+  return instanceView({ ...instance, actual: input.state, detail: payload.detail });
+}
+
+/**
+ * One step of every pending rolling restart (ADR 0010): while fewer than `maxUnavailable` new instances
+ * are not yet healthy, stop one instance of the old bundle and place its replacement, same release and
+ * digest, new bundle version. When no old instance is left and every new one is healthy, the restart
+ * completes. Returns the number of events appended.
+ */
+export async function advanceRestarts(control: Control, maxUnavailable = 1): Promise<number> {
+  const state = await control.read();
+  const byApp = new Map<string, Change[]>();
+  const replacements: { old: InstanceState; group: InstanceGroup }[] = [];
+  for (const app of state.apps.values()) {
+    for (const env of Object.values(app.envs)) {
+      for (const [processType, pending] of Object.entries(env.restarts)) {
+        const running = runningOf(state, app.name, env.name, processType);
+        const old = running.filter((i) => i.bundleVersion < pending.bundleVersion);
+        const unavailable = running.filter((i) => i.bundleVersion >= pending.bundleVersion && i.actual !== 'healthy').length;
+        if (old.length === 0 && unavailable === 0) {
+          add(byApp, app.name, { type: 'RestartCompleted', payload: { app: app.name, org: app.org, env: env.name, processType, bundleVersion: pending.bundleVersion, digest: pending.digest } });
+          continue;
+        }
+        const proc = app.releases.find((r) => r.version === pending.release)!.processes[processType]!;
+        for (const i of old.slice(0, Math.max(0, maxUnavailable - unavailable))) {
+          replacements.push({ old: i, group: { app: app.name, org: app.org, env: env.name, processType, release: pending.release, digest: pending.digest, bundleVersion: pending.bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'restart' } });
+        }
+      }
+    }
+  }
+  replace(state, control, replacements, 'restart', byApp);
+  const intents = intentsOf(control, byApp);
+  if (intents.length === 0) return 0;
+  await control.commit({ kind: 'system' }, intents);
+  return intents.reduce((sum, i) => sum + i.changes.length, 0);
+}
+
+/** Moves the instances of down nodes elsewhere. Returns how many moved and which still wait for room. */
+export async function rescheduleFromDownNodes(control: Control): Promise<{ moved: number; waiting: { instance: string; reason: string }[] }> {
+  const state = await control.read();
+  const byApp = new Map<string, Change[]>();
+  const lost = [...state.instances.values()].filter((i) => i.desired === 'running' && state.nodes.get(i.node)?.status === 'down');
+  const groups = lost.map((i) => ({ old: i, group: { app: i.app, org: i.org, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, cpu: i.cpu, memoryBytes: i.memoryBytes, count: 1, reason: 'node-down' as const } }));
+  const waiting = replace(state, control, groups, 'node-down', byApp);
+  const intents = intentsOf(control, byApp);
+  if (intents.length > 0) await control.commit({ kind: 'system' }, intents);
+  return { moved: lost.length - waiting.length, waiting };
+}
+
+/** Stops each old instance whose replacement could be placed (in one scheduler call); the rest wait. */
+function replace(state: ControlState, control: Control, items: readonly { old: InstanceState; group: InstanceGroup }[], reason: 'restart' | 'node-down', byApp: Map<string, Change[]>): { instance: string; reason: string }[] {
+  const plans = planPlacements(state, items.map((r) => r.group), new Set(items.map((r) => r.old.id)), control.deps.random);
+  const waiting: { instance: string; reason: string }[] = [];
+  items.forEach(({ old }, k) => {
+    const plan = plans[k]!;
+    if (plan.failures.length > 0) {
+      // No room for a replacement now: the old instance stays as it is and a later step tries again.
+      waiting.push({ instance: old.id, reason: plan.failures[0]!.message });
+      return;
+    }
+    add(byApp, old.app, stopChange(old, reason), ...plan.placed);
+  });
+  return waiting;
+}
+
+function add(byApp: Map<string, Change[]>, app: string, ...changes: Change[]): void {
+  byApp.set(app, [...(byApp.get(app) ?? []), ...changes]);
+}
+
+function intentsOf(control: Control, byApp: Map<string, Change[]>): Intent[] {
+  return [...byApp.entries()].filter(([, c]) => c.length > 0).map(([app, changes]) => ({ aggregateId: aggregates.app(app), expectedVersion: control.version(aggregates.app(app)), changes }));
+}

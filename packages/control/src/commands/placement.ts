@@ -1,0 +1,106 @@
+// Admission then placement: quotas first (naming each exceeded quota), then the core scheduler over the
+// current nodes. The result is a list of InstancePlaced changes; nothing is appended here.
+import { TrcError, checkQuotas, limitsFromEvent, schedule, type EnvName, type Problem, type Snapshot, type InstanceChangeReason } from '@trc/core';
+import type { ControlState, InstanceState } from '../state/state.ts';
+import type { Change } from './control.ts';
+import { newId, type Random } from './tokens.ts';
+
+/** Instances the scheduler and quotas count: desired running, minus those the command is replacing. */
+function counted(state: ControlState, exclude: ReadonlySet<string>): InstanceState[] {
+  return [...state.instances.values()].filter((i) => i.desired === 'running' && !exclude.has(i.id));
+}
+
+export function snapshotOf(state: ControlState, exclude: ReadonlySet<string>): Snapshot {
+  const byNode = new Map<string, InstanceState[]>();
+  for (const i of counted(state, exclude)) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
+  return {
+    settings: { cpuOvercommit: state.settings.cpuOvercommit, memorySafetyBuffer: state.settings.memorySafetyBufferBytes },
+    nodes: [...state.nodes.values()].map((n) => ({
+      id: n.name,
+      cores: n.cores,
+      memory: n.memoryBytes,
+      reservedMemory: n.reservedMemoryBytes,
+      status: n.status,
+      volumes: [],
+      instances: (byNode.get(n.name) ?? []).map((i) => ({ app: i.app, env: i.env, processType: i.processType, cpu: i.cpu, memory: i.memoryBytes })),
+    })),
+  };
+}
+
+/** Refuses with TRC_QUOTA_EXCEEDED if adding `memoryBytes` and `instances` takes the org past a quota. */
+export function admit(state: ControlState, org: string, exclude: ReadonlySet<string>, add: { memoryBytes: number; instances: number }): void {
+  const quotas = state.orgs.get(org)?.quotas;
+  if (quotas === undefined) return;
+  const mine = counted(state, exclude).filter((i) => i.org === org);
+  const usage = { memory: mine.reduce((sum, i) => sum + i.memoryBytes, 0), instances: mine.length, publicRoutes: 0, ipv4Addresses: 0 };
+  const check = checkQuotas(org, usage, { memory: add.memoryBytes, instances: add.instances }, limitsFromEvent(quotas));
+  if (!check.ok) throw check.error;
+}
+
+export interface InstanceGroup {
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly processType: string;
+  readonly release: number;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  readonly count: number;
+  readonly reason: InstanceChangeReason;
+}
+
+export interface GroupPlan {
+  readonly placed: Change[];
+  readonly failures: readonly Problem[];
+}
+
+/** Plans every group in one scheduler call, so placements account for each other; one result per group. */
+export function planPlacements(state: ControlState, groups: readonly InstanceGroup[], exclude: ReadonlySet<string>, random: Random): GroupPlan[] {
+  const results = groups.map((): { placed: Change[]; failures: Problem[] } => ({ placed: [], failures: [] }));
+  const ids = groups.map((g, i) => (g.count > 0 ? i : -1)).filter((i) => i >= 0);
+  if (ids.length === 0) return results;
+  const seed = Buffer.from(random(4)).readUInt32BE(0);
+  const plan = schedule(
+    snapshotOf(state, exclude),
+    ids.map((i) => {
+      const g = groups[i]!;
+      return { id: String(i), org: g.org, app: g.app, env: g.env, processType: g.processType, count: g.count, cpu: g.cpu, memory: g.memoryBytes };
+    }),
+    { seed },
+  );
+  for (const f of plan.failures) {
+    const g = groups[Number(f.requestId)]!;
+    results[Number(f.requestId)]!.failures.push({ path: `${g.processType}[${f.index}]`, code: f.code, message: f.reason, hint: f.hint });
+  }
+  for (const p of plan.placements) {
+    const g = groups[Number(p.requestId)]!;
+    results[Number(p.requestId)]!.placed.push({
+      type: 'InstancePlaced',
+      payload: {
+        instanceId: newId('ins', random), app: g.app, org: g.org, env: g.env, processType: g.processType, release: g.release, digest: g.digest,
+        bundleVersion: g.bundleVersion, node: p.nodeId, cpu: g.cpu, memoryBytes: g.memoryBytes, reason: g.reason,
+      },
+    });
+  }
+  return results;
+}
+
+/** Places every instance of every group, or throws with every instance that does not fit and why. */
+export function place(state: ControlState, groups: readonly InstanceGroup[], exclude: ReadonlySet<string>, random: Random): Change[] {
+  const results = planPlacements(state, groups, exclude, random);
+  const problems = results.flatMap((r) => r.failures);
+  const first = problems[0];
+  if (first !== undefined) throw new TrcError(first.code, `${problems.length} instance(s) cannot be placed: ${first.message}`, { ...(first.hint === undefined ? {} : { hint: first.hint }), problems });
+  return results.flatMap((r) => r.placed);
+}
+
+export function stopChange(i: InstanceState, reason: InstanceChangeReason): Change {
+  return { type: 'InstanceStopRequested', payload: { instanceId: i.id, app: i.app, org: i.org, env: i.env, processType: i.processType, node: i.node, reason } };
+}
+
+/** The running instances of one (app, env[, process type]), oldest first. */
+export function runningOf(state: ControlState, app: string, env: EnvName, processType?: string): InstanceState[] {
+  return [...state.instances.values()].filter((i) => i.desired === 'running' && i.app === app && i.env === env && (processType === undefined || i.processType === processType));
+}
