@@ -162,6 +162,18 @@ describe('runc driver specifics', () => {
     assert.ok(!existsSync(path.join(ro, 'new')));
   });
 
+  test('an instance whose shim was killed is reported stopped with an unknown exit status once it ends', async () => {
+    const d = await newDriver();
+    const s = spec(['sh', '-c', 'sleep 0.3; exit 5']);
+    await d.create(s);
+    const { pid } = await d.start(s.id);
+    const shimPid = Number(readFileSync(path.join(stateDir, 'instances', s.id, 'shim.pid'), 'utf8'));
+    process.kill(shimPid, 'SIGKILL');
+    await waitUntilGone(pid!);
+    const exit = await d.wait(s.id);
+    assert.deepEqual({ reason: exit.reason, exitCode: exit.exitCode }, { reason: 'unknown', exitCode: undefined });
+  });
+
   test('onExit is called once for an instance that ends on its own, without anyone waiting for it', async () => {
     const exits: [string, string][] = [];
     stateDir = path.join(work, `state-${++n}`);
@@ -195,6 +207,18 @@ describe('runc driver specifics', () => {
     }
   });
 });
+
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`pid ${pid} did not end`);
+}
 
 /**
  * Last line of defence: whatever a failed test left in this run's cgroup tree (processes included, they are
