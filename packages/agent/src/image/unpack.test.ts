@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { isTrcError, type TrcError } from '@trc/core';
-import { tarOf, type EntrySpec } from '../test-support/image-builder.ts';
+import { MALICIOUS_LAYERS, tarOf, type EntrySpec } from '../test-support/image-builder.ts';
 import { unpackImage, type LayerToUnpack } from './unpack.ts';
 
 const root = process.getuid?.() === 0;
@@ -114,34 +114,9 @@ test('uncompressed tar layers unpack too, and ownership and setuid are kept when
   assert.equal(statSync(join(stripped, 'bin/su')).uid, process.getuid?.());
 });
 
-const MALICIOUS: readonly { readonly name: string; readonly entries: readonly EntrySpec[]; readonly code: string; readonly path: string; readonly outside?: string }[] = [
-  { name: 'a ../ escape', entries: [{ type: 'file', path: '../escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: '../escaped', outside: 'escaped' },
-  { name: 'a nested ../ escape', entries: [{ type: 'dir', path: 'a/' }, { type: 'file', path: 'a/../../escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'a/../../escaped', outside: 'escaped' },
-  { name: 'an absolute path', entries: [{ type: 'file', path: '/abs-escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: '/abs-escaped' },
-  {
-    name: 'a write through a symlink to outside',
-    entries: [{ type: 'symlink', path: 'evil', linkpath: '../outside' }, { type: 'file', path: 'evil/pwned', content: 'x' }],
-    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'evil/pwned', outside: 'outside/pwned',
-  },
-  {
-    name: 'a write through a symlink that stays inside',
-    entries: [{ type: 'dir', path: 'real/' }, { type: 'symlink', path: 'alias', linkpath: 'real' }, { type: 'file', path: 'alias/f', content: 'x' }],
-    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'alias/f',
-  },
-  { name: 'a hard link to outside', entries: [{ type: 'hardlink', path: 'passwd', linkpath: '../outside/secret' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'passwd' },
-  {
-    name: 'a hard link through a symlink to outside',
-    entries: [{ type: 'symlink', path: 'up', linkpath: '../outside' }, { type: 'hardlink', path: 'stolen', linkpath: 'up/secret' }],
-    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'stolen',
-  },
-  { name: 'an absolute hard link', entries: [{ type: 'hardlink', path: 'shadow', linkpath: '/etc/shadow' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'shadow' },
-  { name: 'a character device', entries: [{ type: 'char', path: 'dev/null' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'dev/null' },
-  { name: 'a block device', entries: [{ type: 'block', path: 'dev/sda' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'dev/sda' },
-  { name: 'a FIFO', entries: [{ type: 'fifo', path: 'pipe' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'pipe' },
-];
 
 test('malicious layers are refused with a code naming the layer and entry, nothing lands outside, and the rootfs is removed', async (t) => {
-  for (const m of MALICIOUS) {
+  for (const m of MALICIOUS_LAYERS) {
     const dir = workdir(t);
     const outside = join(dir, 'outside');
     mkdirSync(outside);

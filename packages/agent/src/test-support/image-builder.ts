@@ -44,6 +44,44 @@ export function tarOf(entries: readonly EntrySpec[]): Buffer {
   return Buffer.concat(blocks);
 }
 
+/** A malicious layer for refusal tests: its entries, the code it must be refused with, and the entry named. */
+export interface MaliciousLayer {
+  readonly name: string;
+  readonly entries: readonly EntrySpec[];
+  readonly code: 'TRC_IMAGE_LAYER_UNSAFE_PATH' | 'TRC_IMAGE_LAYER_DEVICE';
+  /** The entry path the refusal names. */
+  readonly path: string;
+  /** Where, relative to the rootfs's parent, the layer would have written had it been followed. */
+  readonly outside?: string;
+}
+
+/** Layers that try to leave their root (`..`, absolute paths, symlinks, hard links) or create devices; unpack into `<dir>/rootfs` beside `<dir>/outside/secret`. */
+export const MALICIOUS_LAYERS: readonly MaliciousLayer[] = [
+  { name: 'a ../ escape', entries: [{ type: 'file', path: '../escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: '../escaped', outside: 'escaped' },
+  { name: 'a nested ../ escape', entries: [{ type: 'dir', path: 'a/' }, { type: 'file', path: 'a/../../escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'a/../../escaped', outside: 'escaped' },
+  { name: 'an absolute path', entries: [{ type: 'file', path: '/abs-escaped', content: 'x' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: '/abs-escaped' },
+  {
+    name: 'a write through a symlink to outside',
+    entries: [{ type: 'symlink', path: 'evil', linkpath: '../outside' }, { type: 'file', path: 'evil/pwned', content: 'x' }],
+    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'evil/pwned', outside: 'outside/pwned',
+  },
+  {
+    name: 'a write through a symlink that stays inside',
+    entries: [{ type: 'dir', path: 'real/' }, { type: 'symlink', path: 'alias', linkpath: 'real' }, { type: 'file', path: 'alias/f', content: 'x' }],
+    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'alias/f',
+  },
+  { name: 'a hard link to outside', entries: [{ type: 'hardlink', path: 'passwd', linkpath: '../outside/secret' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'passwd' },
+  {
+    name: 'a hard link through a symlink to outside',
+    entries: [{ type: 'symlink', path: 'up', linkpath: '../outside' }, { type: 'hardlink', path: 'stolen', linkpath: 'up/secret' }],
+    code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'stolen',
+  },
+  { name: 'an absolute hard link', entries: [{ type: 'hardlink', path: 'shadow', linkpath: '/etc/shadow' }], code: 'TRC_IMAGE_LAYER_UNSAFE_PATH', path: 'shadow' },
+  { name: 'a character device', entries: [{ type: 'char', path: 'dev/null' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'dev/null' },
+  { name: 'a block device', entries: [{ type: 'block', path: 'dev/sda' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'dev/sda' },
+  { name: 'a FIFO', entries: [{ type: 'fifo', path: 'pipe' }], code: 'TRC_IMAGE_LAYER_DEVICE', path: 'pipe' },
+];
+
 let busyboxTar: Promise<Buffer> | undefined;
 
 /** A layer with /bin/busybox (from busybox-static), applet symlinks, /etc/passwd and /tmp, made with tar's create API. */
