@@ -83,7 +83,8 @@ export class Subscriptions {
         else break;
       }
     } catch (error) {
-      this.#onError(error);
+      // After unsubscribe or close a failed read concerns nobody; the next advance retries otherwise.
+      if (sub.active) this.#onError(error);
     } finally {
       sub.pumping = false;
     }
