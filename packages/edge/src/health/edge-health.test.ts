@@ -11,7 +11,7 @@ test('health transitions reach /status (reason), /metrics and the event sink, an
   const listen = await freeAddress();
   const spec = (backends: typeof good.address[]) => routeSpec('api', listen, backends, {
     proxyProtocol: 'v2',
-    healthCheck: { kind: 'http', path: '/healthz', intervalMs: 100, timeoutMs: 100 },
+    healthCheck: { kind: 'http', path: '/healthz', intervalMs: 1000, timeoutMs: 1000 },
   });
   await t.edge.applyRoutes({ routes: [spec([good.address, flaky.address])] });
   const flakyKey = `127.0.0.1:${flaky.address.port}`;

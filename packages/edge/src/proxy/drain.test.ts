@@ -24,11 +24,11 @@ test('a removed backend drains: new connections stop at once, established ones k
   const b = await namedEcho('b');
   await using t = testEdge();
   const listen = await freeAddress();
-  await t.edge.applyRoutes({ routes: [routeSpec('d', listen, [a.address], { drainGraceMs: 400 })] });
+  await t.edge.applyRoutes({ routes: [routeSpec('d', listen, [a.address], { drainGraceMs: 1500 })] });
   const old = await connectTo(listen);
   assert.equal(await ask(old, 'x'), 'a:x');
 
-  await t.edge.applyRoutes({ routes: [routeSpec('d', listen, [b.address], { drainGraceMs: 400 })] });
+  await t.edge.applyRoutes({ routes: [routeSpec('d', listen, [b.address], { drainGraceMs: 1500 })] });
   const fresh = await connectTo(listen);
   assert.equal(await ask(fresh, 'y'), 'b:y', 'new connections go to the new backend');
   assert.equal(await ask(old, 'z'), 'a:z', 'the established connection still works');
