@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { formatError, isTrcError, userError } from '@trc/core';
 import { SqliteEventStore } from './store/sqlite/sqlite.ts';
+import { PostgresEventStore } from './store/postgres/postgres.ts';
+import type { EventStore } from './store/store.ts';
 import { Control } from './commands/control.ts';
 import { bootstrap } from './commands/orgs.ts';
 import { markSilentNodesDown } from './commands/nodes.ts';
@@ -14,9 +16,10 @@ import { AesGcmSealer } from './secrets/sealer.ts';
 import { loadOrCreateMasterKey } from './secrets/master-key.ts';
 import { buildApi } from './api/server.ts';
 
-const USAGE = `usage: platform-control [--data-dir DIR] [--listen HOST:PORT] [--master-key FILE] [--node-timeout SECONDS]
+const USAGE = `usage: platform-control [--data-dir DIR] [--database postgres://...] [--listen HOST:PORT] [--master-key FILE] [--node-timeout SECONDS]
 
   --data-dir DIR       where the event log lives (default: $TRC_DATA_DIR or ./.data/control)
+  --database URL       keep the event log in PostgreSQL (default: $TRC_DATABASE_URL, else embedded SQLite in DIR)
   --listen HOST:PORT   where the API listens (default: 127.0.0.1:7700)
   --master-key FILE    the platform master key, created at first start (default: DIR/master.key)
   --node-timeout SEC   a node silent this long is marked down (default: 30)
@@ -32,7 +35,7 @@ function parseListen(text: string): { host: string; port: number } {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, help: { type: 'boolean' } },
+    options: { 'data-dir': { type: 'string' }, database: { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
   });
   if (values.help === true) {
@@ -51,7 +54,9 @@ async function main(argv: string[]): Promise<void> {
   const masterKeyPath = values['master-key'] ?? join(dataDir, 'master.key');
   const masterKey = loadOrCreateMasterKey(masterKeyPath, random);
   if (masterKey.created) console.error(`created the platform master key at ${masterKeyPath}: back it up; without it no secret can be read`);
-  const store = await SqliteEventStore.open({ dataDir, clock: () => new Date() });
+  const database = values.database ?? process.env.TRC_DATABASE_URL;
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) throw userError('TRC_INVALID_INPUT', '--database must be a postgres:// URL', 'leave it out to use the embedded SQLite log');
+  const store: EventStore = database === undefined ? await SqliteEventStore.open({ dataDir, clock: () => new Date() }) : await PostgresEventStore.open({ url: database, clock: () => new Date() });
   const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random) });
 
   const operatorToken = await bootstrap(control);
@@ -63,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
   const heartbeats = new Map<string, number>();
   const app = await buildApi({ control, clock: () => new Date(), heartbeats });
   const address = await app.listen({ host: listen.host, port: listen.port });
-  console.error(`platform-control listening on ${address} (data: ${dataDir})`);
+  console.error(`platform-control listening on ${address} (log: ${database === undefined ? dataDir : 'postgresql'})`);
 
   // The reconciler: liveness, rescheduling off down nodes, and rolling restarts, one pass at a time.
   // A pass losing a race with a user command (TRC_CONFLICT) simply runs again on the next tick.

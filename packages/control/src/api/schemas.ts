@@ -25,6 +25,7 @@ export const bodies = {
   createApp: object({ org: NAME, name: NAME }),
   createRelease: object({
     image: { type: 'string', minLength: 1, maxLength: 512 },
+    manifest: { type: 'string', minLength: 1, maxLength: 256 * 1024, description: 'the platform.toml text' },
     processes: {
       type: 'object',
       minProperties: 1,
@@ -32,7 +33,7 @@ export const bodies = {
       propertyNames: { maxLength: 63 },
       additionalProperties: object({ cpu: { type: 'number', exclusiveMinimum: 0, maximum: 1024 }, memory: QUANTITY, count: COUNT }),
     },
-  }),
+  }, ['image']),
   deploy: object({ release: { type: 'integer', minimum: 1 } }),
   scale: object({ count: COUNT }),
   setSecrets: object({

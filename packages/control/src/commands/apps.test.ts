@@ -70,3 +70,16 @@ test('the projection rebuilt from the log matches the live state (admin verify)'
   assert.equal(result.ok, true, result.difference);
   assert.ok(result.events > 5);
 });
+
+test("a release can be made from the app's platform.toml: its process types come from the manifest", async () => {
+  const { readFileSync } = await import('node:fs');
+  const text = readFileSync(new URL('../../../../docs/examples/platform.toml', import.meta.url), 'utf8');
+  const release = await createRelease(control, acme, 'shop', { image: IMAGE, manifest: text });
+  assert.deepEqual(Object.keys(release.processes), ['web', 'worker', 'db']);
+  assert.deepEqual(release.processes.web, { cpu: 0.5, memoryBytes: 512 * 2 ** 20, count: 3 });
+  assert.equal(release.manifest, text);
+  await assert.rejects(createRelease(control, acme, 'shop', { image: IMAGE, manifest: text.replace('memory = "512Mi"', 'memory = "512MB"') }), { code: 'TRC_MANIFEST_INVALID' });
+  await createApp(control, acme, { org: 'acme', name: 'other' });
+  await assert.rejects(createRelease(control, acme, 'other', { image: IMAGE, manifest: text }), (e: TrcError) => e.problems.some((p) => p.path === 'manifest.app'));
+  await assert.rejects(createRelease(control, acme, 'other', { image: IMAGE }), { code: 'TRC_RELEASE_INVALID' });
+});

@@ -1,5 +1,5 @@
 // Commands on apps, their environments, releases, deploys and scaling.
-import { ENV_NAMES, parseMemoryQuantity, userError, type EnvName, type Problem, type ReleaseProcess } from '@trc/core';
+import { ENV_NAMES, parseManifest, parseMemoryQuantity, userError, type EnvName, type Problem, type ReleaseProcess } from '@trc/core';
 import { aggregates, type AppState, type EnvState, type ReleaseState } from '../state/state.ts';
 import { notFound, requireApp, requireOrg, visibleOrg, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
@@ -83,15 +83,17 @@ export interface ProcessInput {
   readonly count: number;
 }
 
+/** An image and either the app's platform.toml text (`manifest`) or its process types spelled out. */
 export interface ReleaseInput {
   readonly image: string;
-  readonly processes: Readonly<Record<string, ProcessInput>>;
+  readonly processes?: Readonly<Record<string, ProcessInput>>;
+  readonly manifest?: string;
 }
 
 const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/:-]*@(sha256:[0-9a-f]{64})$/;
 export const MAX_COUNT = 1000;
 
-function checkProcesses(input: ReleaseInput['processes']): { processes: Record<string, ReleaseProcess>; problems: Problem[] } {
+function checkProcesses(input: Readonly<Record<string, ProcessInput>>): { processes: Record<string, ReleaseProcess>; problems: Problem[] } {
   const problems: Problem[] = [];
   const processes: Record<string, ReleaseProcess> = {};
   const names = Object.keys(input);
@@ -115,14 +117,25 @@ export async function createRelease(control: Control, actor: Actor, appName: str
   const problems: Problem[] = [];
   const pinned = PINNED_IMAGE.exec(input.image);
   if (pinned === null) problems.push({ path: 'image', code: 'TRC_RELEASE_INVALID', message: `image "${input.image.slice(0, 200)}" is not pinned to a digest`, hint: 'give it as name@sha256:<64 hex digits> (`skopeo inspect` prints the digest)' });
-  const checked = checkProcesses(input.processes);
-  problems.push(...checked.problems);
+  let processes: Record<string, ReleaseProcess> = {};
+  if ((input.manifest === undefined) === (input.processes === undefined)) {
+    problems.push({ path: 'manifest', code: 'TRC_RELEASE_INVALID', message: 'give either manifest (the platform.toml text) or processes, not both or neither', hint: 'send {"image": ..., "manifest": "<platform.toml>"}' });
+  } else if (input.manifest !== undefined) {
+    // A manifest error is the user's to fix and carries its own problems; it goes out as it is.
+    const manifest = parseManifest(input.manifest, 'platform.toml');
+    if (manifest.app !== appName) problems.push({ path: 'manifest.app', code: 'TRC_RELEASE_INVALID', message: `the manifest is for app "${manifest.app}", not "${appName}"`, hint: 'deploy it to the app it names, or change `app` in platform.toml' });
+    for (const p of Object.values(manifest.processes)) processes[p.name] = { cpu: p.cpu, memoryBytes: p.memoryBytes, count: p.count };
+  } else {
+    const checked = checkProcesses(input.processes!);
+    problems.push(...checked.problems);
+    processes = checked.processes;
+  }
   if (problems.length > 0) throw invalid(problems);
   const app = requireApp(await control.read(), actor, appName);
   const version = (app.releases.at(-1)?.version ?? 0) + 1;
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
-    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ReleaseCreated', payload: { app: appName, org: app.org, version, image: input.image, digest: pinned![1]!, processes: checked.processes } }] },
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ReleaseCreated', payload: { app: appName, org: app.org, version, image: input.image, digest: pinned![1]!, processes, ...(input.manifest === undefined ? {} : { manifest: input.manifest }) } }] },
   ]);
   return (await control.read()).apps.get(appName)!.releases.find((r) => r.version === version)!;
 }

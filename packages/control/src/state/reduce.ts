@@ -46,7 +46,7 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     app(s, p.app, e).envs[p.env] = { name: p.env, release: null, deploys: [], scale: {}, secrets: null, restarts: {} };
   },
   ReleaseCreated: (s, p, e) => {
-    app(s, p.app, e).releases.push({ version: p.version, image: p.image, digest: p.digest, processes: p.processes, createdAt: e.time });
+    app(s, p.app, e).releases.push({ version: p.version, image: p.image, digest: p.digest, processes: p.processes, manifest: p.manifest, createdAt: e.time });
   },
   DeployStarted: (s, p, e) => {
     const target = env(s, p.app, p.env, e);

@@ -23,6 +23,8 @@ export interface ReleaseState {
   readonly image: string;
   readonly digest: string;
   readonly processes: Readonly<Record<string, ReleaseProcess>>;
+  /** The platform.toml text, when the release was made from one (node agents read cmd, port, health check). */
+  readonly manifest: string | undefined;
   readonly createdAt: string;
 }
 
