@@ -15,6 +15,7 @@ import { advanceRestarts, rescheduleFromDownNodes } from './commands/instances.t
 import { AesGcmSealer } from './secrets/sealer.ts';
 import { loadOrCreateMasterKey } from './secrets/master-key.ts';
 import { buildApi } from './api/server.ts';
+import { SkopeoResolver } from './images/skopeo/skopeo.ts';
 
 const USAGE = `usage: platform-control [--data-dir DIR] [--database postgres://...] [--listen HOST:PORT] [--master-key FILE] [--node-timeout SECONDS]
 
@@ -23,6 +24,7 @@ const USAGE = `usage: platform-control [--data-dir DIR] [--database postgres://.
   --listen HOST:PORT   where the API listens (default: 127.0.0.1:7700)
   --master-key FILE    the platform master key, created at first start (default: DIR/master.key)
   --node-timeout SEC   a node silent this long is marked down (default: 30)
+  --insecure-registry HOST  a registry reached over plain HTTP (repeatable; loopback always is)
   --max-unavailable N  instances of one process type a rolling restart may replace at once (default: 1)`;
 
 function parseListen(text: string): { host: string; port: number } {
@@ -35,7 +37,7 @@ function parseListen(text: string): { host: string; port: number } {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, database: { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, help: { type: 'boolean' } },
+    options: { 'data-dir': { type: 'string' }, database: { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, 'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' } },
     strict: true,
   });
   if (values.help === true) {
@@ -57,7 +59,8 @@ async function main(argv: string[]): Promise<void> {
   const database = values.database ?? process.env.TRC_DATABASE_URL;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) throw userError('TRC_INVALID_INPUT', '--database must be a postgres:// URL', 'leave it out to use the embedded SQLite log');
   const store: EventStore = database === undefined ? await SqliteEventStore.open({ dataDir, clock: () => new Date() }) : await PostgresEventStore.open({ url: database, clock: () => new Date() });
-  const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random) });
+  const resolver = new SkopeoResolver({ insecureHosts: values['insecure-registry'] ?? [] });
+  const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random), resolver });
 
   const operatorToken = await bootstrap(control);
   if (operatorToken !== undefined) {

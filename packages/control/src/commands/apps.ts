@@ -6,6 +6,7 @@ import type { Control } from './control.ts';
 import { nameProblem } from './names.ts';
 import { newId } from './tokens.ts';
 import { invalid } from './validate.ts';
+import { checkReference, PINNED_DIGEST } from '../images/resolver.ts';
 import { admit, place, runningOf, stopChange, type InstanceGroup } from './placement.ts';
 
 export interface AppView {
@@ -90,7 +91,6 @@ export interface ReleaseInput {
   readonly manifest?: string;
 }
 
-const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/:-]*@(sha256:[0-9a-f]{64})$/;
 export const MAX_COUNT = 1000;
 
 function checkProcesses(input: Readonly<Record<string, ProcessInput>>): { processes: Record<string, ReleaseProcess>; problems: Problem[] } {
@@ -115,8 +115,13 @@ function checkProcesses(input: Readonly<Record<string, ProcessInput>>): { proces
 export async function createRelease(control: Control, actor: Actor, appName: string, input: ReleaseInput): Promise<ReleaseState> {
   requireApp(await control.read(), actor, appName);
   const problems: Problem[] = [];
-  const pinned = PINNED_IMAGE.exec(input.image);
-  if (pinned === null) problems.push({ path: 'image', code: 'TRC_RELEASE_INVALID', message: `image "${input.image.slice(0, 200)}" is not pinned to a digest`, hint: 'give it as name@sha256:<64 hex digits> (`skopeo inspect` prints the digest)' });
+  checkReference(input.image);
+  let digest = PINNED_DIGEST.exec(input.image)?.[1];
+  if (digest === undefined) {
+    // Resolved before the state is read for the append, so the slow registry call holds no version.
+    if (control.deps.resolver !== undefined) digest = await control.deps.resolver.resolve(input.image);
+    else problems.push({ path: 'image', code: 'TRC_RELEASE_INVALID', message: `image "${input.image.slice(0, 200)}" is not pinned to a digest`, hint: 'give it as name@sha256:<64 hex digits> (`skopeo inspect` prints the digest)' });
+  }
   let processes: Record<string, ReleaseProcess> = {};
   if ((input.manifest === undefined) === (input.processes === undefined)) {
     problems.push({ path: 'manifest', code: 'TRC_RELEASE_INVALID', message: 'give either manifest (the platform.toml text) or processes, not both or neither', hint: 'send {"image": ..., "manifest": "<platform.toml>"}' });
@@ -135,7 +140,7 @@ export async function createRelease(control: Control, actor: Actor, appName: str
   const version = (app.releases.at(-1)?.version ?? 0) + 1;
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
-    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ReleaseCreated', payload: { app: appName, org: app.org, version, image: input.image, digest: pinned![1]!, processes, ...(input.manifest === undefined ? {} : { manifest: input.manifest }) } }] },
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ReleaseCreated', payload: { app: appName, org: app.org, version, image: input.image, digest: digest!, processes, ...(input.manifest === undefined ? {} : { manifest: input.manifest }) } }] },
   ]);
   return (await control.read()).apps.get(appName)!.releases.find((r) => r.version === version)!;
 }

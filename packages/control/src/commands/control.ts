@@ -8,11 +8,14 @@ import { canonicalState, emptyState, type ControlState } from '../state/state.ts
 import { actorLabel, type Actor } from './actor.ts';
 import type { Random } from './tokens.ts';
 import type { SecretSealer } from '../secrets/sealer.ts';
+import type { ImageResolver } from '../images/resolver.ts';
 
 export interface ControlDeps {
   readonly store: EventStore;
   readonly random: Random;
   readonly sealer: SecretSealer;
+  /** Resolves image tags to digests; without one, releases must give name@sha256:<digest>. */
+  readonly resolver?: ImageResolver;
 }
 
 /** One event to append, typed by the registry. */
