@@ -12,6 +12,9 @@ export interface StoreUnderTest {
   dispose(): Promise<void>;
 }
 
+/** An aggregate id that would break naive SQL quoting (quote, backslash, comment) and is not ASCII. */
+const WEIRD_ID = "app:ü🚀'; DROP TABLE events; --\\";
+
 export const T0 = Date.parse('2026-01-02T03:04:05.000Z');
 
 /** A clock that moves one second per reading, so every batch gets a distinct, known time. */
@@ -217,14 +220,14 @@ export function runEventStoreConformance(name: string, makeStore: () => Promise<
         const big = 'x'.repeat(1024 * 1024);
         const unicode = { s: 'héllo 世界 🚀 مرحبا \u0000 \u2028 \ud800 "quoted" \\ back', n: -0.5, deep: [[{ a: [null, true, 1e21] }]] };
         const payload = { unicode, list: [1, 2, 3] };
-        const stored = await store.append([{ aggregateId: 'app:ü🚀', expectedVersion: 0, events: [ev('AppCreated', { big }, 'user:zoë'), ev('ReleaseCreated', payload)] }]);
+        const stored = await store.append([{ aggregateId: WEIRD_ID, expectedVersion: 0, events: [ev('AppCreated', { big }, 'user:zoë'), ev('ReleaseCreated', payload)] }]);
         payload.list.push(4);
         const log = await store.read();
         assert.deepEqual(log, stored);
         assert.equal((log[0]!.payload as { big: string }).big.length, 1024 * 1024);
         assert.deepEqual(log[1]!.payload, { unicode, list: [1, 2, 3] });
         assert.equal(log[0]!.actor, 'user:zoë');
-        assert.deepEqual((await store.read({ aggregateId: 'app:ü🚀' })).length, 2);
+        assert.deepEqual((await store.read({ aggregateId: WEIRD_ID })).length, 2);
       }));
 
     test('subscribers get each durable append in seq order; unsubscribe stops delivery', () =>

@@ -134,16 +134,21 @@ export class PostgresEventStore implements EventStore {
     let head = 0;
     try {
       client = await this.#pool.connect();
-      await client.query(this.#lockSql);
       const ids = [...new Set(batch.flatMap((p) => p.appends.map((a) => a.aggregateId)))];
-      const state = await client.query<{ head: string; versions: Record<string, number> | null }>(
-        `SELECT (SELECT COALESCE(MAX(seq), 0) FROM ${this.#table}) AS head,
-                (SELECT json_object_agg(aggregate_id, v) FROM (SELECT aggregate_id, MAX(aggregate_version) AS v FROM ${this.#table} WHERE aggregate_id = ANY($1) GROUP BY aggregate_id) a) AS versions`,
-        [ids],
-      );
+      // One round trip: begin, take the lock, then read head and versions in a statement whose snapshot is
+      // taken after the lock is held (each statement of a simple query gets its own). Ids travel as escaped
+      // literals because a multi-statement query cannot carry parameters.
+      const results = (await client.query(
+        `${this.#lockSql};
+         SELECT (SELECT COALESCE(MAX(seq), 0) FROM ${this.#table}) AS head,
+                (SELECT json_object_agg(aggregate_id, v) FROM (SELECT aggregate_id, MAX(aggregate_version) AS v FROM ${this.#table}
+                  WHERE aggregate_id = ANY(ARRAY[${ids.map((id) => pg.escapeLiteral(id)).join(', ')}]::text[]) GROUP BY aggregate_id) a) AS versions`,
+      )) as unknown as pg.QueryResult<{ head: string; versions: Record<string, number> | null }>[];
+      const state = results.at(-1)!;
       head = Number(state.rows[0]!.head);
       const versions = new Map<string, number>(Object.entries(state.rows[0]!.versions ?? {}));
-      const rows: unknown[][] = [[], [], [], [], [], [], []];
+      const values: string[] = [];
+      const lit = pg.escapeLiteral;
       // Under the lock nobody else writes, so each append's conflict check runs here, in batch order, against
       // the versions as the earlier appends of this batch left them: a conflicting append fails alone.
       for (const p of batch) {
@@ -157,21 +162,21 @@ export class PostgresEventStore implements EventStore {
           a.events.forEach((e, i) => {
             const event = storedEvent(++head, a.aggregateId, a.expectedVersion + i + 1, time, e);
             stored.push(event);
-            [event.seq, e.type, a.aggregateId, event.aggregateVersion, e.actor, time, e.payload].forEach((v, c) => rows[c]!.push(v));
+            values.push(`(${event.seq}, ${lit(e.type)}, ${lit(a.aggregateId)}, ${event.aggregateVersion}, ${lit(e.actor)}, ${lit(time)}, ${lit(e.payload)})`);
           });
           versions.set(a.aggregateId, a.expectedVersion + a.events.length);
         }
         outcomes.push(stored);
       }
-      if (rows[0]!.length > 0) {
-        await client.query(
-          `WITH ins AS (INSERT INTO ${this.#table} (seq, type, aggregate_id, aggregate_version, actor, time, payload)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[], $7::text[]))
-           SELECT pg_notify($8, $9)`,
-          [...rows, this.#channel, String(head)],
-        );
-      }
-      await client.query('COMMIT');
+      // Second and last round trip: insert, notify (delivered at commit) and commit. Escaped literals again,
+      // since parameters would cost a round trip of their own; a failure stops the rest and we roll back.
+      await client.query(
+        values.length === 0
+          ? 'COMMIT'
+          : `INSERT INTO ${this.#table} (seq, type, aggregate_id, aggregate_version, actor, time, payload) VALUES ${values.join(', ')};
+             SELECT pg_notify(${lit(this.#channel)}, ${lit(String(head))});
+             COMMIT`,
+      );
       this.#commits++;
     } catch (error) {
       await client?.query('ROLLBACK').catch(() => {});
