@@ -16,6 +16,10 @@ export class Backend {
   reason: string;
   draining = false;
   readonly connections = new Set<ForwardedConnection>();
+  /** Connects in flight: a drain waits for them, since they may still become connections. */
+  #connecting = 0;
+  /** The drain grace ran out: connections still arriving are cut at once. */
+  #cut = false;
   #drainTimer: NodeJS.Timeout | undefined;
   #onIdle: (() => void) | undefined;
 
@@ -34,13 +38,27 @@ export class Backend {
     return this.healthy && !this.draining;
   }
 
-  attach(conn: ForwardedConnection): void {
-    this.connections.add(conn);
+  beginConnect(): void {
+    this.#connecting += 1;
+  }
+
+  /** Ends a connect attempt; `conn` is the connection it became, if it succeeded. */
+  endConnect(conn: ForwardedConnection | undefined): void {
+    this.#connecting -= 1;
+    if (conn !== undefined) {
+      this.connections.add(conn);
+      if (this.#cut) conn.destroy();
+    }
+    this.#checkIdle();
   }
 
   detach(conn: ForwardedConnection): void {
     this.connections.delete(conn);
-    if (this.draining && this.connections.size === 0) this.#finishDrain();
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (this.draining && this.connections.size === 0 && this.#connecting === 0) this.#finishDrain();
   }
 
   /**
@@ -50,13 +68,11 @@ export class Backend {
   drain(graceMs: number, onDrained: () => void): void {
     this.draining = true;
     this.#onIdle = onDrained;
-    if (this.connections.size === 0) {
-      this.#finishDrain();
-      return;
-    }
     this.#drainTimer = setTimeout(() => {
+      this.#cut = true;
       for (const c of [...this.connections]) c.destroy();
     }, graceMs);
+    this.#checkIdle();
   }
 
   /** Takes a draining backend back into service (it was re-added before its drain ended). */
@@ -64,6 +80,7 @@ export class Backend {
     clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
     this.#onIdle = undefined;
+    this.#cut = false;
     this.draining = false;
   }
 

@@ -36,9 +36,8 @@ export function forward(client: Socket, ctx: ForwardContext): PendingForward {
   const held: Buffer[] = [];
   let heldBytes = 0;
   let clientEnded = false;
-  let clientGone = false;
   let settled = false;
-  let attempt: Socket | undefined;
+  let attempt: { abort(): void } | undefined;
   const tried = new Set<Backend>();
 
   const onData = (chunk: Buffer): void => {
@@ -50,8 +49,7 @@ export function forward(client: Socket, ctx: ForwardContext): PendingForward {
     clientEnded = true;
   };
   const onEarlyClose = (): void => {
-    clientGone = true;
-    attempt?.destroy();
+    attempt?.abort();
     if (!settled) {
       settled = true;
       ctx.onClosed(undefined);
@@ -70,25 +68,31 @@ export function forward(client: Socket, ctx: ForwardContext): PendingForward {
       return;
     }
     tried.add(backend);
+    backend.beginConnect();
     const sock = connect({ host: backend.address.host, port: backend.address.port, allowHalfOpen: true, noDelay: true });
-    attempt = sock;
     const timer = setTimeout(() => sock.destroy(new Error('connect timeout')), ctx.connectTimeoutMs);
-    const failed = (): void => {
+    const release = (): void => {
       clearTimeout(timer);
       attempt = undefined;
-      if (clientGone) return;
+      sock.removeAllListeners('error');
+      sock.removeAllListeners('connect');
+    };
+    attempt = {
+      abort: () => {
+        release();
+        sock.on('error', () => undefined);
+        sock.destroy();
+        backend.endConnect(undefined);
+      },
+    };
+    sock.once('error', () => {
+      release();
+      backend.endConnect(undefined);
       ctx.onConnectFailed(backend);
       next();
-    };
-    sock.once('error', failed);
+    });
     sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.off('error', failed);
-      attempt = undefined;
-      if (clientGone) {
-        sock.destroy();
-        return;
-      }
+      release();
       settled = true;
       client.off('close', onEarlyClose);
       client.off('data', onData);
@@ -110,7 +114,7 @@ function splice(client: Socket, sock: Socket, backend: Backend, held: readonly B
     },
     bufferedBytes: () => client.writableLength + sock.writableLength + client.readableLength + sock.readableLength,
   };
-  backend.attach(conn);
+  backend.endConnect(conn);
   ctx.onConnected(backend);
 
   const header = ctx.proxyHeader(client);
