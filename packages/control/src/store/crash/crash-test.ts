@@ -75,6 +75,16 @@ function runChild(location: StoreLocation, writers: number, killAfter: number, t
   });
 }
 
+/** What must hold after any crash: a contiguous log that holds every acknowledged event, unchanged. */
+export function checkAfterCrash(log: readonly StoredEvent[], acknowledged: readonly Acknowledged[]): void {
+  assertLogInvariants(log);
+  for (const a of acknowledged) {
+    const e = log[a.seq - 1];
+    assert.ok(e !== undefined, `acknowledged seq ${a.seq} is lost (log ends at ${log.length})`);
+    assert.deepEqual({ seq: e.seq, aggregateId: e.aggregateId, aggregateVersion: e.aggregateVersion }, a, `acknowledged event ${a.seq} differs after the crash`);
+  }
+}
+
 export async function runCrashTest(options: CrashTestOptions): Promise<CrashTestReport> {
   const random = seededRandom(options.seed);
   const acknowledged: Acknowledged[] = [];
@@ -86,12 +96,7 @@ export async function runCrashTest(options: CrashTestOptions): Promise<CrashTest
     const store = await openStore(options.location, () => new Date());
     try {
       const log = await store.read();
-      assertLogInvariants(log);
-      for (const a of acknowledged) {
-        const e = log[a.seq - 1];
-        assert.ok(e !== undefined, `acknowledged seq ${a.seq} is lost (log ends at ${log.length})`);
-        assert.deepEqual({ seq: e.seq, aggregateId: e.aggregateId, aggregateVersion: e.aggregateVersion }, a, `acknowledged event ${a.seq} differs after the crash`);
-      }
+      checkAfterCrash(log, acknowledged);
       await options.verify?.(store, log, acknowledged);
       report.rounds.push({ killedAfterAcks: killAfter, acknowledged: acked.length, head: log.length });
     } finally {

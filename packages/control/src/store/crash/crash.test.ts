@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { usePostgres } from '../../test-support/postgres.ts';
-import { runCrashTest } from './crash-test.ts';
+import type { StoredEvent } from '../store.ts';
+import { checkAfterCrash, runCrashTest } from './crash-test.ts';
 
 const postgres = usePostgres();
 const SEED = 20261126;
@@ -27,4 +28,14 @@ test('PostgreSQL: after SIGKILLs at seeded random points no acknowledged event i
   const url = await postgres.database('crash');
   const report = await runCrashTest({ location: { kind: 'postgres', url, schema: 'crash' }, seed: SEED + 1, rounds: 5 });
   assert.equal(report.rounds.length, 5);
+});
+
+test('the crash check rejects a lost acknowledged event, a seq gap and a version gap', () => {
+  const event = (seq: number, aggregateId: string, aggregateVersion: number): StoredEvent => ({ seq, type: 'T', aggregateId, aggregateVersion, actor: 'u', time: '2026-01-01T00:00:00.000Z', payload: null });
+  const log = [event(1, 'a', 1), event(2, 'b', 1), event(3, 'a', 2)];
+  checkAfterCrash(log, [{ seq: 2, aggregateId: 'b', aggregateVersion: 1 }]);
+  assert.throws(() => checkAfterCrash(log, [{ seq: 4, aggregateId: 'a', aggregateVersion: 3 }]), /is lost/);
+  assert.throws(() => checkAfterCrash(log, [{ seq: 2, aggregateId: 'c', aggregateVersion: 1 }]), /differs/);
+  assert.throws(() => checkAfterCrash([event(1, 'a', 1), event(3, 'a', 2)], []), /gap/);
+  assert.throws(() => checkAfterCrash([event(1, 'a', 1), event(2, 'a', 3)], []), /version/);
 });
