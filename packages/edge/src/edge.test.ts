@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { connectTo, echoServer, freeAddress, roundTrip, routeSpec, startServer, testEdge } from './testing/loopback.ts';
+import { connectTo, echoServer, freeAddress, roundTrip, routeSpec, startServer, testEdge, waitFor } from './testing/loopback.ts';
 
 async function ask(s: Socket, text: string): Promise<string> {
   s.write(text);
@@ -33,6 +33,7 @@ test('applyRoutes applies the diff: routes are added, moved and removed, and est
 
   await t.edge.applyRoutes({ routes: [routeSpec('a', a, [backend.address])] });
   await assert.rejects(connectTo(moved), /ECONNREFUSED/);
+  await waitFor('the gauges of the removed route "c" to go', () => !/route="c"/.test(t.edge.metrics.render().split('\n').filter((l) => l.includes('_active') || l.includes('_healthy')).join('\n')));
   assert.equal(await ask(onA, '5'), '5');
   onA.destroy();
   onB.destroy();

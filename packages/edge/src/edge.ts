@@ -110,7 +110,10 @@ export class Edge {
     for (const b of listener.backends) this.#stopChecker(b);
     const closing = listener.close();
     this.#closing.add(closing);
-    void closing.then(() => this.#closing.delete(closing));
+    void closing.then(() => {
+      this.#closing.delete(closing);
+      if (!this.#routes.has(listener.name)) this.metrics.dropGauges(listener.name);
+    });
   }
 
   #resetHealth(listener: RouteListener, b: Backend): void {

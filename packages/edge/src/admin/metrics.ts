@@ -57,6 +57,14 @@ export class EdgeMetrics {
     this.#families.get(name)!.series.delete(labelKey(labels));
   }
 
+  /** Drops every gauge series of a route that is gone. */
+  dropGauges(route: string): void {
+    for (const f of this.#families.values()) {
+      if (f.type !== 'gauge') continue;
+      for (const [key, s] of f.series) if (s.labels.route === route) f.series.delete(key);
+    }
+  }
+
   render(): string {
     const out: string[] = [];
     for (const [name, f] of this.#families) {

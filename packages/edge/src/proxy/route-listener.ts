@@ -29,6 +29,7 @@ export class RouteListener {
   /** Every client connection, with what it holds while it waits for a backend. */
   readonly #clients = new Map<Socket, PendingForward | undefined>();
   #onNoClients: (() => void) | undefined;
+  #retired = false;
 
   constructor(spec: RouteSpec, deps: RouteListenerDeps) {
     this.#spec = spec;
@@ -95,6 +96,7 @@ export class RouteListener {
 
   /** Stops accepting, lets every connection finish within the route's drain grace, then cuts the rest. */
   close(): Promise<void> {
+    this.#retired = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     const drained = [...this.#backends.values()].map((b) => {
       this.#backends.delete(b.key);
@@ -135,7 +137,7 @@ export class RouteListener {
     return new Promise((resolve) => {
       b.drain(this.#spec.drainGraceMs, () => {
         if (this.#draining.get(b.key) === b) this.#draining.delete(b.key);
-        this.#deps.metrics.remove('trc_edge_backend_healthy', this.#labels(b));
+        if (!this.#retired) this.#deps.metrics.remove('trc_edge_backend_healthy', this.#labels(b));
         resolve();
       });
       this.#setHealthyGauge(b);
@@ -153,7 +155,16 @@ export class RouteListener {
   }
 
   #setHealthyGauge(b: Backend): void {
-    this.#deps.metrics.set('trc_edge_backend_healthy', this.#labels(b), b.available ? 1 : 0);
+    // A backend whose drain already finished has had its series removed; do not bring it back.
+    if (!b.draining || this.#draining.get(b.key) === b) this.#gauge('trc_edge_backend_healthy', this.#labels(b), b.available ? 1 : 0);
+  }
+
+  /**
+   * Sets a gauge unless this listener was retired: a route that moved to a new address shares its labels
+   * with the old listener, which drains in the background and must not overwrite the new one's values.
+   */
+  #gauge(name: 'trc_edge_backend_healthy' | 'trc_edge_route_connections_active' | 'trc_edge_backend_connections_active', labels: Record<string, string>, value: number): void {
+    if (!this.#retired) this.#deps.metrics.set(name, labels, value);
   }
 
   #labels(b: Backend): { route: string; backend: string } {
@@ -170,7 +181,7 @@ export class RouteListener {
     }
     this.#clients.set(client, undefined);
     m.add('trc_edge_route_connections_total', route);
-    m.set('trc_edge_route_connections_active', route, this.#clients.size);
+    this.#gauge('trc_edge_route_connections_active', route, this.#clients.size);
     client.setNoDelay(true);
     const spec = this.#spec;
     const ctx: ForwardContext = {
@@ -181,14 +192,14 @@ export class RouteListener {
       onConnectFailed: (b) => m.add('trc_edge_backend_connect_failures_total', this.#labels(b)),
       onConnected: (b) => {
         m.add('trc_edge_backend_connections_total', this.#labels(b));
-        m.set('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
+        this.#gauge('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
       },
       onBytes: (b, dir, n) => m.add(dir === 'in' ? 'trc_edge_backend_bytes_in_total' : 'trc_edge_backend_bytes_out_total', this.#labels(b), n),
       onNoBackend: () => m.add('trc_edge_route_connections_rejected_total', { ...route, reason: 'no_backend' }),
       onClosed: (b) => {
         this.#clients.delete(client);
-        m.set('trc_edge_route_connections_active', route, this.#clients.size);
-        if (b !== undefined) m.set('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
+        this.#gauge('trc_edge_route_connections_active', route, this.#clients.size);
+        if (b !== undefined) this.#gauge('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
         if (this.#clients.size === 0) this.#onNoClients?.();
       },
     };
