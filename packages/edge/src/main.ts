@@ -4,6 +4,8 @@ import process from 'node:process';
 import { isTrcError, TrcError, type Problem } from '@trc/core';
 import { formatSocketAddress, parseSocketAddress, type SocketAddress } from './config/address.ts';
 import { FileRouteSource } from './config/routes-file.ts';
+import type { RouteTable } from './config/route-table.ts';
+import type { Server } from 'node:http';
 import { Edge } from './edge.ts';
 import { startAdminServer } from './admin/server.ts';
 import { JsonLinesEventSink } from './events/edge-events.ts';
@@ -65,7 +67,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const source = new FileRouteSource(options.routes);
-  let table;
+  let table: RouteTable;
   try {
     table = await source.load();
   } catch (e) {
@@ -80,7 +82,7 @@ async function main(): Promise<number> {
     await edge.stop();
     return 1;
   }
-  let admin;
+  let admin: Server;
   try {
     admin = await startAdminServer(options.admin, { status: () => edge.status(), metricsText: () => edge.metrics.render() });
   } catch (e) {
@@ -112,9 +114,9 @@ async function main(): Promise<number> {
       }
       stopping = true;
       log(`${signal}: no longer accepting; draining connections`);
-      admin.closeIdleConnections();
-      admin.close();
+      // The admin endpoint stays up while connections drain, so /status shows them going.
       void edge.stop().then(() => {
+        admin.close();
         admin.closeAllConnections();
         log('stopped');
         resolve(0);
