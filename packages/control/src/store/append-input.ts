@@ -69,8 +69,9 @@ export function closedError(): TrcError {
   return new TrcError('TRC_STORE_CLOSED', 'the event store is closed', { hint: 'The control plane is shutting down; retry against a running one.' });
 }
 
-export function unavailableError(cause: unknown): TrcError {
-  return new TrcError('TRC_STORE_UNAVAILABLE', 'the event store could not commit; nothing was acknowledged', { cause, hint: 'Check the database (disk space, PostgreSQL reachability) and retry.' });
+export function unavailableError(cause: unknown, doing: 'commit' | 'open' | 'read' = 'commit'): TrcError {
+  const message = doing === 'commit' ? 'the event store could not commit; nothing was acknowledged' : `the event store could not ${doing} its database`;
+  return new TrcError('TRC_STORE_UNAVAILABLE', message, { cause, hint: 'Check the database (data directory permissions and disk space, PostgreSQL reachability) and retry.' });
 }
 
 /** Builds the stored form of an encoded event (payload parsed again, so the caller gets its own copy). */

@@ -156,3 +156,14 @@ test('group commit on PostgreSQL: a burst of appends shares one transaction', as
     await dropSchema(schema);
   }
 });
+
+test('an unreachable PostgreSQL fails open with TRC_STORE_UNAVAILABLE and a hint', async () => {
+  const { port } = await postgres.server();
+  // The same server's port with a database that does not exist: refused by the server itself, on loopback.
+  const bad = `postgres://postgres@127.0.0.1:${port}/no_such_database`;
+  await assert.rejects(PostgresEventStore.open({ url: bad, clock: steppingClock() }), (e: unknown) => {
+    assert.ok(e instanceof Error && 'code' in e && e.code === 'TRC_STORE_UNAVAILABLE');
+    assert.match(String((e as { hint?: string }).hint), /PostgreSQL/);
+    return true;
+  });
+});

@@ -93,7 +93,7 @@ export class PostgresEventStore implements EventStore {
       }
     } catch (error) {
       await pool.end().catch(() => {});
-      throw unavailableError(error);
+      throw unavailableError(error, 'open');
     }
   }
 
@@ -228,7 +228,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.#pool.query<R>(sql, params);
     } catch (error) {
-      throw unavailableError(error);
+      throw unavailableError(error, 'read');
     }
   }
 

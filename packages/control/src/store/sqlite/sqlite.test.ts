@@ -1,7 +1,7 @@
 // Runs the EventStore conformance suite on the SQLite store, plus what only SQLite promises (WAL, group commit).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEventStoreConformance, steppingClock, assertLogInvariants } from '../conformance.ts';
@@ -53,5 +53,16 @@ test('group commit: a burst of concurrent appends is committed in one transactio
     await store.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a data directory that cannot hold the log fails open with TRC_STORE_UNAVAILABLE', async () => {
+  const dir = tempDir();
+  try {
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, 'x');
+    await assert.rejects(SqliteEventStore.open({ dataDir: notADir, clock: steppingClock() }), { code: 'TRC_STORE_UNAVAILABLE' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

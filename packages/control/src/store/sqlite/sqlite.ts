@@ -78,8 +78,13 @@ export class SqliteEventStore implements EventStore {
   }
 
   static async open(options: SqliteEventStoreOptions): Promise<SqliteEventStore> {
-    mkdirSync(options.dataDir, { recursive: true });
-    const db = new DatabaseSync(join(options.dataDir, SQLITE_FILE_NAME));
+    let db: DatabaseSync;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      db = new DatabaseSync(join(options.dataDir, SQLITE_FILE_NAME));
+    } catch (error) {
+      throw unavailableError(error, 'open');
+    }
     try {
       db.exec('PRAGMA journal_mode = WAL');
       // FULL: the WAL is fsynced at every commit, so an acknowledged append survives power loss.
@@ -88,7 +93,7 @@ export class SqliteEventStore implements EventStore {
       db.exec(SCHEMA);
     } catch (error) {
       db.close();
-      throw unavailableError(error);
+      throw unavailableError(error, 'open');
     }
     return new SqliteEventStore(db, options);
   }
