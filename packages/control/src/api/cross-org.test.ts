@@ -11,7 +11,7 @@ const api = await startTestApi('cross-org');
 after(() => api.close());
 const op = api.operatorToken;
 
-async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: string }> {
+async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: string; address: string }> {
   await api.request('POST', '/v1/orgs', { token: op, body: { name: org } });
   const token = (await api.request('POST', `/v1/orgs/${org}/tokens`, { token: op, body: { name: 'main' } })).body.token as string;
   const spareTokenId = (await api.request('POST', `/v1/orgs/${org}/tokens`, { token: op, body: { name: 'spare' } })).body.id as string;
@@ -19,17 +19,20 @@ async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: str
   await api.request('POST', `/v1/apps/${org}-app/releases`, { token, body: { image: IMAGE, processes: { web: { cpu: 1, memory: '256Mi', count: 1 } } } });
   await api.request('POST', `/v1/apps/${org}-app/envs/prod/deploys`, { token, body: { release: 1 } });
   await api.request('PUT', `/v1/apps/${org}-app/envs/prod/secrets`, { token, body: { values: { API_KEY: `${org}-secret-value` } } });
-  return { token, spareTokenId };
+  await api.request('PUT', `/v1/apps/${org}-app/envs/prod/routes/db`, { token, body: { process: 'web', port: org === 'acme' ? 5432 : 5433 } });
+  const address = (await api.request('POST', `/v1/apps/${org}-app/envs/prod/ipv4`, { token })).body.address as string;
+  return { token, spareTokenId, address };
 }
 
 await addNode(api.t.control, 'node-1');
+await api.request('PUT', '/v1/ipv4-pool', { token: op, body: { addresses: ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4'] } });
 const acme = await setUpOrg('acme');
 const globex = await setUpOrg('globex');
 const join = (await api.request('POST', '/v1/join-tokens', { token: op, body: { name: 'j' } })).body.token as string;
 await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-g', cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
 
 const globexInstance = [...(await api.t.control.read()).instances.values()].find((i) => i.org === 'globex')!.id;
-const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g', instance: globexInstance };
+const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g', instance: globexInstance, route: 'www', address: globex.address };
 
 function pathFor(route: RouteDef): string {
   return `/v1${route.url.replace(/:([a-z]+)/g, (_, name: string) => victim[name]!)}`;
@@ -40,17 +43,19 @@ function bodyFor(route: RouteDef): unknown {
 }
 
 function namesVictim(route: RouteDef): boolean {
-  return /:(org|app|token|node)\b/.test(route.url) || JSON.stringify(route.example ?? null).includes('{org}');
+  return /:(org|app|token|node|instance)\b/.test(route.url) || JSON.stringify(route.example ?? null).includes('{org}');
 }
 
 async function globexState(): Promise<string> {
   const s = await api.t.control.read();
-  return JSON.stringify([s.orgs.get('globex'), s.apps.get('globex-app'), [...s.tokens.values()].filter((t) => t.org === 'globex'), s.nodes.get('node-g')]);
+  const mine = <T extends { org?: string }>(m: Map<string, T>): T[] => [...m.values()].filter((v) => v.org === 'globex');
+  return JSON.stringify([s.orgs.get('globex'), s.apps.get('globex-app'), mine(s.tokens), mine(s.instances), mine(s.routes), mine(s.ipv4), s.nodes.get('node-g')]);
 }
 
 test("every route refuses one org's token on another org's resources, and changes nothing", async () => {
   // Deleting comes last so the owner's positive control can still reach the app on every other route.
-  const routes = [...ROUTES].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
+  const rank = (r: RouteDef): number => (r.method !== 'DELETE' ? 0 : r.url === '/apps/:app' ? 2 : 1);
+  const routes = [...ROUTES].sort((a, b) => rank(a) - rank(b));
   let victimRoutes = 0;
   let ownerChecks = 0;
   for (const route of routes) {

@@ -6,11 +6,12 @@ import * as secrets from '../commands/secrets.ts';
 import * as nodes from '../commands/nodes.ts';
 import { listEvents } from '../commands/events.ts';
 import * as instances from '../commands/instances.ts';
+import * as routes from '../commands/routes.ts';
 import { requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
 import { renderBundle } from './render.ts';
 import type { RouteDef } from './route.ts';
-import { bodies, ENV, INSTANCE_ID, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
+import { bodies, ENV, INSTANCE_ID, IPV4, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
 
 type Body<T> = T;
 const ORG = { org: NAME };
@@ -67,6 +68,18 @@ export const ROUTES: readonly RouteDef[] = [
 
   { method: 'GET', url: '/apps/:app/instances', summary: "List an app's instances: desired and actual state, node, digest, bundle version.", tokens: USERS, params: APP, handler: async (c) => ({ body: await instances.listAppInstances(c.control, c.actor, c.params.app!) }) },
 
+  // Routes and IPv4 addresses
+  { method: 'GET', url: '/apps/:app/routes', summary: "List an app's public TCP routes.", tokens: USERS, params: APP, handler: async (c) => ({ body: await routes.listRoutes(c.control, c.actor, c.params.app!) }) },
+  {
+    method: 'PUT', url: '/apps/:app/envs/:env/routes/:route', summary: 'Create a public TCP route (fields as in platform.toml; PROXY v2 must be acknowledged).', tokens: USERS, params: { ...APP_ENV, route: NAME }, body: bodies.route,
+    example: { process: 'web', port: 8443 },
+    handler: async (c) => created(await routes.createRoute(c.control, c.actor, c.params.app!, c.params.env!, c.params.route!, c.body as routes.RouteInput)),
+  },
+  { method: 'DELETE', url: '/apps/:app/envs/:env/routes/:route', summary: 'Delete a route.', tokens: USERS, params: { ...APP_ENV, route: NAME }, handler: async (c) => (await routes.deleteRoute(c.control, c.actor, c.params.app!, c.params.env!, c.params.route!), noContent) },
+  { method: 'POST', url: '/apps/:app/envs/:env/ipv4', summary: "Allocate a dedicated IPv4 address from the operator's pool (paid add-on).", tokens: USERS, params: APP_ENV, handler: async (c) => created(await routes.allocateIpv4(c.control, c.actor, c.params.app!, c.params.env!)) },
+  { method: 'GET', url: '/apps/:app/ipv4', summary: "List an app's IPv4 addresses.", tokens: USERS, params: APP, handler: async (c) => ({ body: await routes.listIpv4(c.control, c.actor, c.params.app!) }) },
+  { method: 'DELETE', url: '/apps/:app/ipv4/:address', summary: 'Release an IPv4 address (no route may still use it).', tokens: USERS, params: { ...APP, address: IPV4 }, handler: async (c) => (await routes.releaseIpv4(c.control, c.actor, c.params.app!, c.params.address!), noContent) },
+
   // Secrets
   { method: 'GET', url: '/apps/:app/envs/:env/secrets', summary: 'List secret names and the bundle version (never values).', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: await secrets.listSecrets(c.control, c.actor, c.params.app!, c.params.env!) }) },
   { method: 'PUT', url: '/apps/:app/envs/:env/secrets', summary: 'Set secrets (merged into the bundle); running process types restart.', tokens: USERS, params: APP_ENV, body: bodies.setSecrets, example: { values: { API_KEY: 'example' } }, handler: async (c) => ({ body: await secrets.setSecrets(c.control, c.actor, c.params.app!, c.params.env!, c.body as { values: Record<string, string> }) }) },
@@ -95,6 +108,8 @@ export const ROUTES: readonly RouteDef[] = [
     params: { node: NAME, instance: INSTANCE_ID }, body: bodies.instanceState, example: { state: 'healthy' },
     handler: async (c) => ({ body: await instances.reportInstanceState(c.control, c.actor, c.params.node!, c.params.instance!, c.body as { state: 'healthy'; detail?: string }) }),
   },
+  { method: 'PUT', url: '/ipv4-pool', summary: 'Set the IPv4 address pool (operator).', tokens: ['operator'], body: bodies.ipv4Pool, example: { addresses: ['203.0.113.10'] }, handler: async (c) => ({ body: await routes.setIpv4Pool(c.control, c.actor, c.body as { addresses: string[] }) }) },
+  { method: 'GET', url: '/ipv4-pool', summary: 'The IPv4 address pool and its allocations (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read the IPv4 pool'), { body: { addresses: (await c.control.read()).ipv4Pool, allocated: [...(await c.control.read()).ipv4.values()] } }) },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {
     method: 'PUT', url: '/settings', summary: 'Change cluster settings (operator).', tokens: ['operator'], body: bodies.settings, example: { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' },

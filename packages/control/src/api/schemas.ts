@@ -13,6 +13,7 @@ export const QUANTITY: Schema = { type: 'string', minLength: 1, maxLength: 32, d
 export const COUNT: Schema = { type: 'integer', minimum: 0, maximum: 1000 };
 export const SEQ_TEXT: Schema = { type: 'string', pattern: '^[0-9]{1,15}$' };
 export const TOKEN_ID: Schema = { type: 'string', pattern: '^tok_[0-9a-f]{16}$' };
+export const IPV4: Schema = { type: 'string', pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$' };
 export const INSTANCE_ID: Schema = { type: 'string', pattern: '^ins_[0-9a-f]{16}$' };
 const BYTES: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
 const NULLABLE_COUNT: Schema = { type: ['integer', 'null'], minimum: 0, maximum: 1_000_000 };
@@ -42,6 +43,14 @@ export const bodies = {
   unsetSecrets: object({ keys: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } } }),
   registerNode: object({ name: NAME, cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
   instanceState: object({ state: { type: 'string', enum: ['starting', 'healthy', 'unhealthy', 'exited', 'stopped'] }, detail: { type: 'string', maxLength: 500 } }, ['state']),
+  route: object({
+    process: NAME,
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    proxy_protocol: { type: 'string', maxLength: 20 },
+    backend_expects_proxy_protocol: { type: 'boolean' },
+    address: IPV4,
+  }, ['process', 'port']),
+  ipv4Pool: object({ addresses: { type: 'array', maxItems: 65536, items: { type: 'string', maxLength: 15 } } }),
   heartbeat: object({ cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
 } as const;
 

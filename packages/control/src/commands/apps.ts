@@ -74,8 +74,15 @@ export async function deleteApp(control: Control, actor: Actor, name: string): P
   const state = await control.read();
   const app = requireApp(state, actor, name);
   const stops = [...state.instances.values()].filter((i) => i.app === name && i.desired === 'running').map((i) => stopChange(i, 'deploy'));
+  const routes = [...state.routes.values()].filter((r) => r.app === name).map((r) => ({ type: 'RouteDeleted' as const, payload: { app: name, org: app.org, env: r.env, route: r.name } }));
+  const addresses = [...state.ipv4.values()].filter((a) => a.app === name).map((a) => ({ type: 'Ipv4AddressReleased' as const, payload: { address: a.address, app: name, org: app.org, env: a.env } }));
   const aggregateId = aggregates.app(name);
-  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [...stops, { type: 'AppDeleted', payload: { app: name, org: app.org } }] }]);
+  // Routes and addresses go with the app, in the same atomic append.
+  await control.commit(actor, [
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [...stops, { type: 'AppDeleted', payload: { app: name, org: app.org } }] },
+    ...(routes.length === 0 ? [] : [{ aggregateId: aggregates.routes, expectedVersion: control.version(aggregates.routes), changes: routes }]),
+    ...(addresses.length === 0 ? [] : [{ aggregateId: aggregates.ipv4, expectedVersion: control.version(aggregates.ipv4), changes: addresses }]),
+  ]);
 }
 
 export interface ProcessInput {

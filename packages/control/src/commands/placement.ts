@@ -27,13 +27,26 @@ export function snapshotOf(state: ControlState, exclude: ReadonlySet<string>): S
   };
 }
 
-/** Refuses with TRC_QUOTA_EXCEEDED if adding `memoryBytes` and `instances` takes the org past a quota. */
-export function admit(state: ControlState, org: string, exclude: ReadonlySet<string>, add: { memoryBytes: number; instances: number }): void {
+export interface QuotaRequest {
+  readonly memoryBytes?: number;
+  readonly instances?: number;
+  readonly publicRoutes?: number;
+  readonly ipv4Addresses?: number;
+}
+
+/** Refuses with TRC_QUOTA_EXCEEDED, naming every quota the request would take the org past. */
+export function admit(state: ControlState, org: string, exclude: ReadonlySet<string>, add: QuotaRequest): void {
   const quotas = state.orgs.get(org)?.quotas;
   if (quotas === undefined) return;
   const mine = counted(state, exclude).filter((i) => i.org === org);
-  const usage = { memory: mine.reduce((sum, i) => sum + i.memoryBytes, 0), instances: mine.length, publicRoutes: 0, ipv4Addresses: 0 };
-  const check = checkQuotas(org, usage, { memory: add.memoryBytes, instances: add.instances }, limitsFromEvent(quotas));
+  const usage = {
+    memory: mine.reduce((sum, i) => sum + i.memoryBytes, 0),
+    instances: mine.length,
+    publicRoutes: [...state.routes.values()].filter((r) => r.org === org).length,
+    ipv4Addresses: [...state.ipv4.values()].filter((a) => a.org === org).length,
+  };
+  const requested = { memory: add.memoryBytes ?? 0, instances: add.instances ?? 0, publicRoutes: add.publicRoutes ?? 0, ipv4Addresses: add.ipv4Addresses ?? 0 };
+  const check = checkQuotas(org, usage, requested, limitsFromEvent(quotas));
   if (!check.ok) throw check.error;
 }
 

@@ -2,7 +2,7 @@
 // through it rebuilds the state, which is what `admin verify` compares against the live projection.
 import { TrcError, isEventType, type EnvName, type EventPayloads, type EventType } from '@trc/core';
 import type { StoredEvent } from '../store/store.ts';
-import { UNLIMITED, type AppState, type ControlState, type EnvState } from './state.ts';
+import { UNLIMITED, routeKey, type AppState, type ControlState, type EnvState } from './state.ts';
 
 type Handler<T extends EventType> = (state: ControlState, payload: EventPayloads[T], event: StoredEvent) => void;
 
@@ -119,6 +119,21 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   },
   RestartCompleted: (s, p, e) => {
     delete env(s, p.app, p.env, e).restarts[p.processType];
+  },
+  RouteCreated: (s, p, e) => {
+    s.routes.set(routeKey(p.app, p.env, p.route), { app: p.app, org: p.org, env: p.env, name: p.route, processType: p.processType, port: p.port, proxyProtocol: p.proxyProtocol, address: p.address, createdAt: e.time });
+  },
+  RouteDeleted: (s, p) => {
+    s.routes.delete(routeKey(p.app, p.env, p.route));
+  },
+  Ipv4PoolChanged: (s, p) => {
+    s.ipv4Pool = [...p.addresses];
+  },
+  Ipv4AddressAllocated: (s, p, e) => {
+    s.ipv4.set(p.address, { address: p.address, app: p.app, org: p.org, env: p.env, allocatedAt: e.time });
+  },
+  Ipv4AddressReleased: (s, p) => {
+    s.ipv4.delete(p.address);
   },
 };
 

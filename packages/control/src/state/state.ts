@@ -97,6 +97,26 @@ export interface InstanceState {
   detail: string | undefined;
 }
 
+export interface RouteState {
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly name: string;
+  readonly processType: string;
+  readonly port: number;
+  readonly proxyProtocol: 'off' | 'v2';
+  readonly address: string | null;
+  readonly createdAt: string;
+}
+
+export interface Ipv4Allocation {
+  readonly address: string;
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly allocatedAt: string;
+}
+
 export interface ClusterSettings {
   cpuOvercommit: number;
   memorySafetyBufferBytes: number;
@@ -115,12 +135,21 @@ export interface ControlState {
   nodes: Map<string, NodeState>;
   /** Instances not yet both asked to stop and reported stopped. */
   instances: Map<string, InstanceState>;
+  /** Keyed by `app/env/route`. */
+  routes: Map<string, RouteState>;
+  ipv4Pool: string[];
+  /** Allocated addresses, keyed by address. */
+  ipv4: Map<string, Ipv4Allocation>;
   settings: ClusterSettings;
 }
 
 export const UNLIMITED: QuotaLimits = { memoryBytes: null, instances: null, publicRoutes: null, ipv4Addresses: null };
 
 export const DEFAULT_SETTINGS: ClusterSettings = { cpuOvercommit: 4, memorySafetyBufferBytes: 256 * 2 ** 20 };
+
+export function routeKey(app: string, env: string, route: string): string {
+  return `${app}/${env}/${route}`;
+}
 
 export function emptyState(): ControlState {
   return {
@@ -132,6 +161,9 @@ export function emptyState(): ControlState {
     apps: new Map(),
     nodes: new Map(),
     instances: new Map(),
+    routes: new Map(),
+    ipv4Pool: [],
+    ipv4: new Map(),
     settings: { ...DEFAULT_SETTINGS },
   };
 }
@@ -143,6 +175,9 @@ export const aggregates = {
   app: (name: string) => `app:${name}`,
   node: (name: string) => `node:${name}`,
   instance: (id: string) => `instance:${id}`,
+  /** Route and address changes are serialised platform-wide, so (address, port) and addresses stay unique. */
+  routes: 'routes',
+  ipv4: 'ipv4',
 } as const;
 
 /** A canonical, JSON-comparable form of the state: `admin verify` compares two of these. */
@@ -157,6 +192,9 @@ export function canonicalState(state: ControlState): unknown {
     apps: sorted(state.apps),
     nodes: sorted(state.nodes),
     instances: sorted(state.instances),
+    routes: sorted(state.routes),
+    ipv4Pool: state.ipv4Pool,
+    ipv4: sorted(state.ipv4),
     settings: state.settings,
   };
 }

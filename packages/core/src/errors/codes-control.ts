@@ -14,4 +14,6 @@ export const CONTROL_CODES = {
   TRC_NOT_DEPLOYED: { kind: 'user', status: 409, summary: 'The environment has no release deployed yet, so it cannot be scaled or restarted.' },
   TRC_SECRET_KEY_INVALID: { kind: 'user', status: 400, summary: 'A secret key is not a name a shell can use: `[A-Z0-9_]+`, not starting with a digit.' },
   TRC_MASTER_KEY_INVALID: { kind: 'bug', status: 500, summary: 'The platform master key file is unreadable, has the wrong size, or does not match the key that sealed the secrets.' },
+  TRC_IPV4_POOL_EXHAUSTED: { kind: 'user', status: 409, summary: 'Every IPv4 address of the operator\'s pool is allocated.' },
+  TRC_IPV4_IN_USE: { kind: 'user', status: 409, summary: 'The IPv4 address still carries routes, so it cannot be released.' },
 } as const;

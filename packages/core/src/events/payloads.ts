@@ -102,6 +102,22 @@ export interface EventPayloads {
   /** What the node agent observed; `healthy` means the instance passed its health check. */
   InstanceStateReported: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly state: InstanceActualState; readonly detail?: string };
   RestartCompleted: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly bundleVersion: number; readonly digest: string };
+  /** A public TCP route: the edge listens on `port` of `address` (null: the shared address). */
+  RouteCreated: {
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly route: string;
+    readonly processType: string;
+    readonly port: number;
+    readonly proxyProtocol: 'off' | 'v2';
+    readonly address: string | null;
+  };
+  RouteDeleted: { readonly app: string; readonly org: string; readonly env: EnvName; readonly route: string };
+  /** The operator's pool of IPv4 addresses to hand out (a paid add-on). */
+  Ipv4PoolChanged: { readonly addresses: readonly string[] };
+  Ipv4AddressAllocated: { readonly address: string; readonly app: string; readonly org: string; readonly env: EnvName };
+  Ipv4AddressReleased: { readonly address: string; readonly app: string; readonly org: string; readonly env: EnvName };
 }
 
 export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';

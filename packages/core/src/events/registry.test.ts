@@ -26,6 +26,11 @@ const PINNED = [
   'InstanceStopRequested',
   'InstanceStateReported',
   'RestartCompleted',
+  'RouteCreated',
+  'RouteDeleted',
+  'Ipv4PoolChanged',
+  'Ipv4AddressAllocated',
+  'Ipv4AddressReleased',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

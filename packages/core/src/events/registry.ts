@@ -23,6 +23,11 @@ export const EVENT_TYPES = [
   'InstanceStopRequested',
   'InstanceStateReported',
   'RestartCompleted',
+  'RouteCreated',
+  'RouteDeleted',
+  'Ipv4PoolChanged',
+  'Ipv4AddressAllocated',
+  'Ipv4AddressReleased',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
