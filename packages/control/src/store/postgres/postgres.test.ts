@@ -106,7 +106,7 @@ test('a subscriber on one control plane sees appends made by another (LISTEN/NOT
         }
       });
     });
-    await new Promise((r) => setTimeout(r, 200)); // let b's LISTEN connection come up (bounded, not an assertion)
+    assert.equal(await b.listening(), true);
     await Promise.all(Array.from({ length: 10 }, async (_, k) => {
       for (let i = 0; i < 3; i++) await a.append([{ aggregateId: `app:${k}`, expectedVersion: i, events: [{ type: 'T', actor: 'u', payload: { k, i } }] }]);
     }));

@@ -54,7 +54,7 @@ export class PostgresEventStore implements EventStore {
   #scheduled = false;
   #closed = false;
   #listener: pg.Client | undefined;
-  #connectingListener = false;
+  #connectingListener: Promise<void> | undefined;
   #poll: NodeJS.Timeout | undefined;
   #commits = 0;
 
@@ -243,9 +243,15 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  async #ensureListening(): Promise<void> {
-    if (this.#listener !== undefined || this.#connectingListener || this.#closed) return;
-    this.#connectingListener = true;
+  #ensureListening(): Promise<void> {
+    if (this.#listener !== undefined || this.#closed) return Promise.resolve();
+    this.#connectingListener ??= this.#connectListener().finally(() => {
+      this.#connectingListener = undefined;
+    });
+    return this.#connectingListener;
+  }
+
+  async #connectListener(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#url });
     try {
       client.on('error', () => {
@@ -259,9 +265,16 @@ export class PostgresEventStore implements EventStore {
       else this.#listener = client;
     } catch {
       await client.end().catch(() => {});
-    } finally {
-      this.#connectingListener = false;
     }
+  }
+
+  /**
+   * Resolves once this store hears other control planes' appends as they happen (LISTEN is up); until then,
+   * and whenever that connection drops, subscribers still catch up within the poll interval.
+   */
+  async listening(): Promise<boolean> {
+    if (this.#subs.size > 0) await this.#ensureListening();
+    return this.#listener !== undefined;
   }
 
   async #pollHead(): Promise<void> {
