@@ -53,6 +53,8 @@ export interface EventStore {
   /**
    * Appends atomically: every aggregate's events, or none. Resolves once the events are durable
    * (committed and synced), with the stored events in order. Time comes from the store's clock parameter.
+   * Rejects with TRC_CONFLICT (a version moved), TRC_INVALID_INPUT (every problem listed),
+   * TRC_STORE_CLOSED, or TRC_STORE_UNAVAILABLE (nothing acknowledged).
    */
   append(appends: readonly AggregateAppend[]): Promise<StoredEvent[]>;
   /** Events in seq order. */
