@@ -16,11 +16,12 @@ async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: str
   const token = (await api.request('POST', `/v1/orgs/${org}/tokens`, { token: op, body: { name: 'main' } })).body.token as string;
   const spareTokenId = (await api.request('POST', `/v1/orgs/${org}/tokens`, { token: op, body: { name: 'spare' } })).body.id as string;
   await api.request('POST', '/v1/apps', { token, body: { org, name: `${org}-app` } });
-  await api.request('POST', `/v1/apps/${org}-app/releases`, { token, body: { image: IMAGE, processes: { web: { cpu: 1, memory: '256Mi', count: 1 } } } });
+  await api.request('POST', `/v1/apps/${org}-app/releases`, { token, body: { image: IMAGE, processes: { web: { cpu: 1, memory: '256Mi', count: 1 }, db: { cpu: 1, memory: '256Mi', count: 0 } } } });
   await api.request('POST', `/v1/apps/${org}-app/envs/prod/deploys`, { token, body: { release: 1 } });
   await api.request('PUT', `/v1/apps/${org}-app/envs/prod/secrets`, { token, body: { values: { API_KEY: `${org}-secret-value` } } });
   await api.request('PUT', `/v1/apps/${org}-app/envs/prod/routes/db`, { token, body: { process: 'web', port: org === 'acme' ? 5432 : 5433 } });
   const address = (await api.request('POST', `/v1/apps/${org}-app/envs/prod/ipv4`, { token })).body.address as string;
+  await api.request('POST', `/v1/apps/${org}-app/envs/prod/volumes`, { token, body: { name: 'spare', processType: 'db', size: '1Gi' } });
   return { token, spareTokenId, address };
 }
 
@@ -32,7 +33,7 @@ const join = (await api.request('POST', '/v1/join-tokens', { token: op, body: { 
 await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-g', cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
 
 const globexInstance = [...(await api.t.control.read()).instances.values()].find((i) => i.org === 'globex')!.id;
-const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g', instance: globexInstance, route: 'www', address: globex.address };
+const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g', instance: globexInstance, route: 'www', address: globex.address, volume: 'spare' };
 
 function pathFor(route: RouteDef): string {
   return `/v1${route.url.replace(/:([a-z]+)/g, (_, name: string) => victim[name]!)}`;
@@ -49,7 +50,7 @@ function namesVictim(route: RouteDef): boolean {
 async function globexState(): Promise<string> {
   const s = await api.t.control.read();
   const mine = <T extends { org?: string }>(m: Map<string, T>): T[] => [...m.values()].filter((v) => v.org === 'globex');
-  return JSON.stringify([s.orgs.get('globex'), s.apps.get('globex-app'), mine(s.tokens), mine(s.instances), mine(s.routes), mine(s.ipv4), s.nodes.get('node-g')]);
+  return JSON.stringify([s.orgs.get('globex'), s.apps.get('globex-app'), mine(s.tokens), mine(s.instances), mine(s.routes), mine(s.ipv4), mine(s.volumes), s.nodes.get('node-g')]);
 }
 
 test("every route refuses one org's token on another org's resources, and changes nothing", async () => {

@@ -7,6 +7,7 @@ import * as nodes from '../commands/nodes.ts';
 import { listEvents } from '../commands/events.ts';
 import * as instances from '../commands/instances.ts';
 import * as routes from '../commands/routes.ts';
+import * as volumes from '../commands/volumes.ts';
 import { requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
 import { renderBundle } from './render.ts';
@@ -80,6 +81,16 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', url: '/apps/:app/ipv4', summary: "List an app's IPv4 addresses.", tokens: USERS, params: APP, handler: async (c) => ({ body: await routes.listIpv4(c.control, c.actor, c.params.app!) }) },
   { method: 'DELETE', url: '/apps/:app/ipv4/:address', summary: 'Release an IPv4 address (no route may still use it).', tokens: USERS, params: { ...APP, address: IPV4 }, handler: async (c) => (await routes.releaseIpv4(c.control, c.actor, c.params.app!, c.params.address!), noContent) },
 
+  // Volumes and backups
+  {
+    method: 'POST', url: '/apps/:app/envs/:env/volumes', summary: 'Create a local volume for one instance of a process type; the scheduler picks its node.', tokens: USERS, params: APP_ENV, body: bodies.volume,
+    example: { name: 'data2', processType: 'db', size: '1Gi' },
+    handler: async (c) => created(await volumes.createVolume(c.control, c.actor, c.params.app!, c.params.env!, c.body as { name: string; processType: string; size: string; backupEnabled?: boolean })),
+  },
+  { method: 'GET', url: '/apps/:app/volumes', summary: "List an app's volumes and their nodes.", tokens: USERS, params: APP, handler: async (c) => ({ body: await volumes.listVolumes(c.control, c.actor, c.params.app!) }) },
+  { method: 'DELETE', url: '/apps/:app/envs/:env/volumes/:volume', summary: 'Delete a volume no running instance mounts.', tokens: USERS, params: { ...APP_ENV, volume: NAME }, handler: async (c) => (await volumes.deleteVolume(c.control, c.actor, c.params.app!, c.params.env!, c.params.volume!), noContent) },
+  { method: 'GET', url: '/apps/:app/envs/:env/backups', summary: "The backup policy as it applies to an environment's volumes.", tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: await volumes.envBackups(c.control, c.actor, c.params.app!, c.params.env!) }) },
+
   // Secrets
   { method: 'GET', url: '/apps/:app/envs/:env/secrets', summary: 'List secret names and the bundle version (never values).', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: await secrets.listSecrets(c.control, c.actor, c.params.app!, c.params.env!) }) },
   { method: 'PUT', url: '/apps/:app/envs/:env/secrets', summary: 'Set secrets (merged into the bundle); running process types restart.', tokens: USERS, params: APP_ENV, body: bodies.setSecrets, example: { values: { API_KEY: 'example' } }, handler: async (c) => ({ body: await secrets.setSecrets(c.control, c.actor, c.params.app!, c.params.env!, c.body as { values: Record<string, string> }) }) },
@@ -110,6 +121,11 @@ export const ROUTES: readonly RouteDef[] = [
   },
   { method: 'PUT', url: '/ipv4-pool', summary: 'Set the IPv4 address pool (operator).', tokens: ['operator'], body: bodies.ipv4Pool, example: { addresses: ['203.0.113.10'] }, handler: async (c) => ({ body: await routes.setIpv4Pool(c.control, c.actor, c.body as { addresses: string[] }) }) },
   { method: 'GET', url: '/ipv4-pool', summary: 'The IPv4 address pool and its allocations (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read the IPv4 pool'), { body: { addresses: (await c.control.read()).ipv4Pool, allocated: [...(await c.control.read()).ipv4.values()] } }) },
+  {
+    method: 'PUT', url: '/backup-policy', summary: 'Set the cluster-level backup policy (operator; ADR 0011).', tokens: ['operator'], body: bodies.backupPolicy,
+    example: { enabled: true, intervalHours: 24, retention: 14, disabledEnvs: [] },
+    handler: async (c) => ({ body: await volumes.setBackupPolicy(c.control, c.actor, c.body as volumes.BackupPolicyInput) }),
+  },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {
     method: 'PUT', url: '/settings', summary: 'Change cluster settings (operator).', tokens: ['operator'], body: bodies.settings, example: { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' },

@@ -51,6 +51,13 @@ export const bodies = {
     address: IPV4,
   }, ['process', 'port']),
   ipv4Pool: object({ addresses: { type: 'array', maxItems: 65536, items: { type: 'string', maxLength: 15 } } }),
+  volume: object({ name: NAME, processType: NAME, size: QUANTITY, backupEnabled: { type: 'boolean' } }, ['name', 'processType', 'size']),
+  backupPolicy: object({
+    enabled: { type: 'boolean' },
+    intervalHours: { type: 'integer', minimum: 1, maximum: 24 * 31 },
+    retention: { type: 'integer', minimum: 1, maximum: 1000 },
+    disabledEnvs: { type: 'array', maxItems: 10_000, items: { type: 'string', maxLength: 80 } },
+  }),
   heartbeat: object({ cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
 } as const;
 

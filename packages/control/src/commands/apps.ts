@@ -7,7 +7,9 @@ import { nameProblem } from './names.ts';
 import { newId } from './tokens.ts';
 import { invalid } from './validate.ts';
 import { checkReference, PINNED_DIGEST } from '../images/resolver.ts';
-import { admit, place, runningOf, stopChange, type InstanceGroup } from './placement.ts';
+import { admit, place, runningOf, stopChange, volumesFor, type InstanceGroup } from './placement.ts';
+
+const withVolumes = (volumes: string[] | undefined): { volumes?: string[] } => (volumes === undefined ? {} : { volumes });
 
 export interface AppView {
   readonly name: string;
@@ -169,10 +171,14 @@ export async function deploy(control: Control, actor: Actor, appName: string, en
   // The deploy replaces every instance of the environment: the old ones do not count against the new.
   const old = runningOf(state, app.name, env.name);
   const exclude = new Set(old.map((i) => i.id));
-  const groups: InstanceGroup[] = Object.entries(release.processes).map(([processType, p]) => ({
-    app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
-    cpu: p.cpu, memoryBytes: p.memoryBytes, count: env.scale[processType] ?? p.count, reason: 'deploy',
-  }));
+  const groups: InstanceGroup[] = Object.entries(release.processes).map(([processType, p]) => {
+    const count = env.scale[processType] ?? p.count;
+    const volumes = volumesFor(state, app.name, env.name, processType, count, exclude);
+    return {
+      app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
+      cpu: p.cpu, memoryBytes: p.memoryBytes, count, reason: 'deploy', ...(volumes === undefined ? {} : { volumes }),
+    };
+  });
   admit(state, app.org, exclude, { memoryBytes: groups.reduce((sum, g) => sum + g.count * g.memoryBytes, 0), instances: groups.reduce((sum, g) => sum + g.count, 0) });
   const placed = place(state, groups, exclude, control.deps.random);
   const deployId = newId('dep', control.deps.random);
@@ -201,6 +207,7 @@ export async function scale(control: Control, actor: Actor, appName: string, env
   const group: InstanceGroup = {
     app: app.name, org: app.org, env: env.name, processType: input.processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
     cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: more, reason: 'scale',
+    ...(more > 0 ? withVolumes(volumesFor(state, app.name, env.name, input.processType, more, new Set())) : {}),
   };
   if (more > 0) admit(state, app.org, new Set(), { memoryBytes: more * proc.memoryBytes, instances: more });
   const placed = place(state, [group], new Set(), control.deps.random);

@@ -72,7 +72,7 @@ export async function advanceRestarts(control: Control, maxUnavailable = 1): Pro
         }
         const proc = app.releases.find((r) => r.version === pending.release)!.processes[processType]!;
         for (const i of old.slice(0, Math.max(0, maxUnavailable - unavailable))) {
-          replacements.push({ old: i, group: { app: app.name, org: app.org, env: env.name, processType, release: pending.release, digest: pending.digest, bundleVersion: pending.bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'restart' } });
+          replacements.push({ old: i, group: { app: app.name, org: app.org, env: env.name, processType, release: pending.release, digest: pending.digest, bundleVersion: pending.bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'restart', ...sameVolume(i) } });
         }
       }
     }
@@ -89,8 +89,13 @@ export async function rescheduleFromDownNodes(control: Control): Promise<{ moved
   const state = await control.read();
   const byApp = new Map<string, Change[]>();
   const lost = [...state.instances.values()].filter((i) => i.desired === 'running' && state.nodes.get(i.node)?.status === 'down');
-  const groups = lost.map((i) => ({ old: i, group: { app: i.app, org: i.org, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, cpu: i.cpu, memoryBytes: i.memoryBytes, count: 1, reason: 'node-down' as const } }));
+  const groups = lost.map((i) => ({ old: i, group: { app: i.app, org: i.org, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, cpu: i.cpu, memoryBytes: i.memoryBytes, count: 1, reason: 'node-down' as const, ...sameVolume(i) } }));
   const waiting = replace(state, control, groups, 'node-down', byApp);
+  for (const w of waiting) {
+    const i = state.instances.get(w.instance)!;
+    // Said once per reason, not on every pass.
+    if (state.blocked.get(i.id) !== w.reason) add(byApp, i.app, { type: 'InstanceRescheduleBlocked', payload: { instanceId: i.id, app: i.app, org: i.org, node: i.node, reason: w.reason } });
+  }
   const intents = intentsOf(control, byApp);
   if (intents.length > 0) await control.commit({ kind: 'system' }, intents);
   return { moved: lost.length - waiting.length, waiting };
@@ -110,6 +115,11 @@ function replace(state: ControlState, control: Control, items: readonly { old: I
     add(byApp, old.app, stopChange(old, reason), ...plan.placed);
   });
   return waiting;
+}
+
+/** A replacement mounts the volume its predecessor did, so it lands on the same node. */
+function sameVolume(i: InstanceState): { volumes?: string[] } {
+  return i.volume === undefined ? {} : { volumes: [i.volume] };
 }
 
 function add(byApp: Map<string, Change[]>, app: string, ...changes: Change[]): void {

@@ -21,7 +21,7 @@ export function snapshotOf(state: ControlState, exclude: ReadonlySet<string>): S
       memory: n.memoryBytes,
       reservedMemory: n.reservedMemoryBytes,
       status: n.status,
-      volumes: [],
+      volumes: [...state.volumes.values()].filter((v) => v.node === n.name).map((v) => v.id),
       instances: (byNode.get(n.name) ?? []).map((i) => ({ app: i.app, env: i.env, processType: i.processType, cpu: i.cpu, memory: i.memoryBytes })),
     })),
   };
@@ -62,6 +62,8 @@ export interface InstanceGroup {
   readonly memoryBytes: number;
   readonly count: number;
   readonly reason: InstanceChangeReason;
+  /** One local volume per instance (length = count): instance i runs where volumes[i] lives. */
+  readonly volumes?: readonly string[];
 }
 
 export interface GroupPlan {
@@ -79,7 +81,7 @@ export function planPlacements(state: ControlState, groups: readonly InstanceGro
     snapshotOf(state, exclude),
     ids.map((i) => {
       const g = groups[i]!;
-      return { id: String(i), org: g.org, app: g.app, env: g.env, processType: g.processType, count: g.count, cpu: g.cpu, memory: g.memoryBytes };
+      return { id: String(i), org: g.org, app: g.app, env: g.env, processType: g.processType, count: g.count, cpu: g.cpu, memory: g.memoryBytes, ...(g.volumes === undefined ? {} : { volumes: g.volumes }) };
     }),
     { seed },
   );
@@ -94,6 +96,7 @@ export function planPlacements(state: ControlState, groups: readonly InstanceGro
       payload: {
         instanceId: newId('ins', random), app: g.app, org: g.org, env: g.env, processType: g.processType, release: g.release, digest: g.digest,
         bundleVersion: g.bundleVersion, node: p.nodeId, cpu: g.cpu, memoryBytes: g.memoryBytes, reason: g.reason,
+        ...(g.volumes === undefined ? {} : { volume: g.volumes[p.index]! }),
       },
     });
   }
@@ -116,4 +119,19 @@ export function stopChange(i: InstanceState, reason: InstanceChangeReason): Chan
 /** The running instances of one (app, env[, process type]), oldest first. */
 export function runningOf(state: ControlState, app: string, env: EnvName, processType?: string): InstanceState[] {
   return [...state.instances.values()].filter((i) => i.desired === 'running' && i.app === app && i.env === env && (processType === undefined || i.processType === processType));
+}
+
+/**
+ * The local volumes `count` new instances of a process type mount: the type's volumes no running instance
+ * (outside `exclude`) holds. Undefined when the type has no volumes; TRC_VOLUMES_TOO_FEW when too few are free.
+ */
+export function volumesFor(state: ControlState, app: string, env: EnvName, processType: string, count: number, exclude: ReadonlySet<string>): string[] | undefined {
+  const mine = [...state.volumes.values()].filter((v) => v.app === app && v.env === env && v.processType === processType);
+  if (mine.length === 0) return undefined;
+  const held = new Set(counted(state, exclude).map((i) => i.volume));
+  const free = mine.filter((v) => !held.has(v.id)).map((v) => v.id);
+  if (free.length < count) {
+    throw new TrcError('TRC_VOLUMES_TOO_FEW', `${app}/${env} process type "${processType}" needs ${count} more local volume(s) but has ${free.length} free`, { hint: 'each instance of a process type with volumes mounts its own: create one volume per instance' });
+  }
+  return free.slice(0, count);
 }

@@ -93,6 +93,7 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     if (node === undefined) throw corrupt(e, `node "${p.node}" does not exist`);
     node.status = 'up';
     node.downReason = undefined;
+    for (const id of s.blocked.keys()) if (s.instances.get(id)?.node === p.node) s.blocked.delete(id);
   },
   ClusterSettingsChanged: (s, p) => {
     s.settings = { cpuOvercommit: p.cpuOvercommit, memorySafetyBufferBytes: p.memorySafetyBufferBytes };
@@ -100,13 +101,14 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   InstancePlaced: (s, p, e) => {
     s.instances.set(p.instanceId, {
       id: p.instanceId, app: p.app, org: p.org, env: p.env, processType: p.processType, release: p.release, digest: p.digest, bundleVersion: p.bundleVersion,
-      node: p.node, cpu: p.cpu, memoryBytes: p.memoryBytes, placedAt: e.time, reason: p.reason, desired: 'running', actual: 'pending', detail: undefined,
+      node: p.node, cpu: p.cpu, memoryBytes: p.memoryBytes, placedAt: e.time, reason: p.reason, volume: p.volume, desired: 'running', actual: 'pending', detail: undefined,
     });
   },
   InstanceStopRequested: (s, p, e) => {
     const instance = s.instances.get(p.instanceId);
     if (instance === undefined) throw corrupt(e, `instance ${p.instanceId} does not exist`);
     instance.desired = 'stopped';
+    s.blocked.delete(p.instanceId);
     if (instance.actual === 'pending' || instance.actual === 'stopped' || instance.actual === 'exited') s.instances.delete(p.instanceId);
   },
   InstanceStateReported: (s, p) => {
@@ -134,6 +136,19 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   },
   Ipv4AddressReleased: (s, p) => {
     s.ipv4.delete(p.address);
+  },
+  VolumeCreated: (s, p, e) => {
+    const id = routeKey(p.app, p.env, p.volume);
+    s.volumes.set(id, { id, app: p.app, org: p.org, env: p.env, name: p.volume, processType: p.processType, sizeBytes: p.sizeBytes, backupEnabled: p.backupEnabled, node: p.node, createdAt: e.time });
+  },
+  VolumeDeleted: (s, p) => {
+    s.volumes.delete(routeKey(p.app, p.env, p.volume));
+  },
+  InstanceRescheduleBlocked: (s, p) => {
+    s.blocked.set(p.instanceId, p.reason);
+  },
+  BackupPolicyChanged: (s, p) => {
+    s.backupPolicy = { enabled: p.enabled, intervalHours: p.intervalHours, retention: p.retention, disabledEnvs: [...p.disabledEnvs] };
   },
 };
 

@@ -92,6 +92,7 @@ export interface InstanceState {
   readonly memoryBytes: number;
   readonly placedAt: string;
   readonly reason: InstanceChangeReason;
+  readonly volume: string | undefined;
   desired: 'running' | 'stopped';
   actual: InstanceActualState | 'pending';
   detail: string | undefined;
@@ -117,6 +118,30 @@ export interface Ipv4Allocation {
   readonly allocatedAt: string;
 }
 
+export interface VolumeState {
+  /** `app/env/name`: also the volume id the scheduler sees. */
+  readonly id: string;
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly name: string;
+  readonly processType: string;
+  readonly sizeBytes: number;
+  readonly backupEnabled: boolean;
+  readonly node: string;
+  readonly createdAt: string;
+}
+
+export interface BackupPolicy {
+  enabled: boolean;
+  intervalHours: number;
+  retention: number;
+  /** `app/env` pairs the operator exempted from backups. */
+  disabledEnvs: string[];
+}
+
+export const DEFAULT_BACKUP_POLICY: BackupPolicy = { enabled: true, intervalHours: 24, retention: 14, disabledEnvs: [] };
+
 export interface ClusterSettings {
   cpuOvercommit: number;
   memorySafetyBufferBytes: number;
@@ -140,6 +165,10 @@ export interface ControlState {
   ipv4Pool: string[];
   /** Allocated addresses, keyed by address. */
   ipv4: Map<string, Ipv4Allocation>;
+  volumes: Map<string, VolumeState>;
+  /** Instance id -> why it cannot leave its down node. */
+  blocked: Map<string, string>;
+  backupPolicy: BackupPolicy;
   settings: ClusterSettings;
 }
 
@@ -164,6 +193,9 @@ export function emptyState(): ControlState {
     routes: new Map(),
     ipv4Pool: [],
     ipv4: new Map(),
+    volumes: new Map(),
+    blocked: new Map(),
+    backupPolicy: { ...DEFAULT_BACKUP_POLICY, disabledEnvs: [] },
     settings: { ...DEFAULT_SETTINGS },
   };
 }
@@ -195,6 +227,9 @@ export function canonicalState(state: ControlState): unknown {
     routes: sorted(state.routes),
     ipv4Pool: state.ipv4Pool,
     ipv4: sorted(state.ipv4),
+    volumes: sorted(state.volumes),
+    blocked: sorted(state.blocked),
+    backupPolicy: state.backupPolicy,
     settings: state.settings,
   };
 }

@@ -16,4 +16,6 @@ export const CONTROL_CODES = {
   TRC_MASTER_KEY_INVALID: { kind: 'bug', status: 500, summary: 'The platform master key file is unreadable, has the wrong size, or does not match the key that sealed the secrets.' },
   TRC_IPV4_POOL_EXHAUSTED: { kind: 'user', status: 409, summary: 'Every IPv4 address of the operator\'s pool is allocated.' },
   TRC_IPV4_IN_USE: { kind: 'user', status: 409, summary: 'The IPv4 address still carries routes, so it cannot be released.' },
+  TRC_VOLUMES_TOO_FEW: { kind: 'user', status: 409, summary: 'A process type with local volumes has fewer free volumes than instances to place.' },
+  TRC_VOLUME_IN_USE: { kind: 'user', status: 409, summary: 'The local volume is mounted by a running instance, so it cannot be deleted.' },
 } as const;

@@ -97,6 +97,8 @@ export interface EventPayloads {
     readonly cpu: number;
     readonly memoryBytes: number;
     readonly reason: InstanceChangeReason;
+    /** The local volume the instance mounts; it runs on the volume's node and nowhere else. */
+    readonly volume?: string;
   };
   InstanceStopRequested: { readonly instanceId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly node: string; readonly reason: InstanceChangeReason };
   /** What the node agent observed; `healthy` means the instance passed its health check. */
@@ -118,6 +120,22 @@ export interface EventPayloads {
   Ipv4PoolChanged: { readonly addresses: readonly string[] };
   Ipv4AddressAllocated: { readonly address: string; readonly app: string; readonly org: string; readonly env: EnvName };
   Ipv4AddressReleased: { readonly address: string; readonly app: string; readonly org: string; readonly env: EnvName };
+  /** A local volume on one node (ADR 0011), for one instance of `processType` at a time. */
+  VolumeCreated: {
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly volume: string;
+    readonly processType: string;
+    readonly sizeBytes: number;
+    readonly backupEnabled: boolean;
+    readonly node: string;
+  };
+  VolumeDeleted: { readonly app: string; readonly org: string; readonly env: EnvName; readonly volume: string; readonly node: string };
+  /** An instance that cannot move off a down node (its local volume is there) waits, and says why. */
+  InstanceRescheduleBlocked: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly reason: string };
+  /** The cluster-level backup policy (ADR 0011): operator-set, not per volume. */
+  BackupPolicyChanged: { readonly enabled: boolean; readonly intervalHours: number; readonly retention: number; readonly disabledEnvs: readonly string[] };
 }
 
 export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';

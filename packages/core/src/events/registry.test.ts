@@ -31,6 +31,10 @@ const PINNED = [
   'Ipv4PoolChanged',
   'Ipv4AddressAllocated',
   'Ipv4AddressReleased',
+  'VolumeCreated',
+  'VolumeDeleted',
+  'InstanceRescheduleBlocked',
+  'BackupPolicyChanged',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

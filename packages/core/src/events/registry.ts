@@ -28,6 +28,10 @@ export const EVENT_TYPES = [
   'Ipv4PoolChanged',
   'Ipv4AddressAllocated',
   'Ipv4AddressReleased',
+  'VolumeCreated',
+  'VolumeDeleted',
+  'InstanceRescheduleBlocked',
+  'BackupPolicyChanged',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
