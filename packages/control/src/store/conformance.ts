@@ -243,7 +243,9 @@ export function runEventStoreConformance(name: string, makeStore: () => Promise<
         await store.append(one('app:d', 0, 'AppCreated'));
         assert.deepEqual(got.map((e) => e.seq), [1, 2, 3, 4]);
         assert.deepEqual(seen.flat(), [1, 2, 3, 4]);
-        assert.deepEqual(seen[0], [1, 2]);
+        // A store may batch appends that were durable before it delivered (PostgreSQL delivers after
+        // a notification), but never splits one append across deliveries.
+        assert.deepEqual(seen[0]!.slice(0, 2), [1, 2]);
         assert.deepEqual(got, (await store.read()).slice(0, 4));
       }));
 
