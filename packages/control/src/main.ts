@@ -10,8 +10,7 @@ import { PostgresEventStore } from './store/postgres/postgres.ts';
 import type { EventStore } from './store/store.ts';
 import { Control } from './commands/control.ts';
 import { bootstrap } from './commands/orgs.ts';
-import { markSilentNodesDown } from './commands/nodes.ts';
-import { advanceRestarts, rescheduleFromDownNodes } from './commands/instances.ts';
+import { reconcileOnce } from './commands/reconcile.ts';
 import { AesGcmSealer } from './secrets/sealer.ts';
 import { loadOrCreateMasterKey } from './secrets/master-key.ts';
 import { buildApi } from './api/server.ts';
@@ -78,9 +77,7 @@ async function main(argv: string[]): Promise<void> {
   const started = new Date();
   let busy = false;
   const reconcile = async (): Promise<void> => {
-    await markSilentNodesDown(control, new Date(), started, heartbeats, nodeTimeoutMs);
-    await rescheduleFromDownNodes(control);
-    await advanceRestarts(control, maxUnavailable);
+    await reconcileOnce(control, new Date(), heartbeats, { startedAt: started, nodeTimeoutMs, maxUnavailable });
   };
   const monitor = setInterval(() => {
     if (busy) return;

@@ -126,12 +126,15 @@ export const ROUTES: readonly RouteDef[] = [
     example: { enabled: true, intervalHours: 24, retention: 14, disabledEnvs: [] },
     handler: async (c) => ({ body: await volumes.setBackupPolicy(c.control, c.actor, c.body as volumes.BackupPolicyInput) }),
   },
+  {
+    method: 'GET', url: '/nodes/:node/instances/:instance/secrets', summary: 'The TRC_SECRETS_V1 file an instance boots with (its own bundle version; node token of its node).', tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID },
+    handler: async (c) => ({ text: { contentType: 'text/plain; charset=utf-8', content: renderBundle(await instances.instanceSecrets(c.control, c.actor, c.params.node!, c.params.instance!)) } }),
+  },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {
     method: 'PUT', url: '/settings', summary: 'Change cluster settings (operator).', tokens: ['operator'], body: bodies.settings, example: { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' },
     handler: async (c) => {
-      const b = c.body as { cpuOvercommit: number; memorySafetyBuffer: string };
-      return { body: await orgs.setClusterSettings(c.control, c.actor, { cpuOvercommit: b.cpuOvercommit, memorySafetyBufferBytes: quantity(b.memorySafetyBuffer, 'memorySafetyBuffer') }) };
+      return { body: await orgs.setClusterSettings(c.control, c.actor, c.body as { cpuOvercommit: number; memorySafetyBuffer: string }) };
     },
   },
   {

@@ -22,7 +22,7 @@ export const bodies = {
   createOrg: object({ name: NAME }),
   createToken: object({ name: LABEL }),
   quotas: object({ memory: { type: ['string', 'null'], maxLength: 32 }, instances: NULLABLE_COUNT, publicRoutes: NULLABLE_COUNT, ipv4Addresses: NULLABLE_COUNT }),
-  settings: object({ cpuOvercommit: { type: 'number', minimum: 1, maximum: 1000 }, memorySafetyBuffer: QUANTITY }),
+  settings: object({ cpuOvercommit: { type: 'number' }, memorySafetyBuffer: QUANTITY }),
   createApp: object({ org: NAME, name: NAME }),
   createRelease: object({
     image: { type: 'string', minLength: 1, maxLength: 512 },

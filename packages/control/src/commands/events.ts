@@ -10,12 +10,12 @@ export interface EventFilter {
   readonly app?: string;
 }
 
-/** Whether the actor may see the event: operators see all; an org sees events naming it; nodes see node events. */
+/** Whether the actor may see the event: operators all; an org the events naming it; a node those naming it (its instances too). */
 export function visibleTo(actor: Actor, event: StoredEvent): boolean {
   const payload = event.payload as { org?: unknown; node?: unknown };
   if (actor.kind === 'operator' || actor.kind === 'system') return true;
   if (actor.kind === 'org') return payload.org === actor.org;
-  if (actor.kind === 'node') return payload.node === actor.node || event.aggregateId.startsWith('app:');
+  if (actor.kind === 'node') return payload.node === actor.node;
   return false;
 }
 

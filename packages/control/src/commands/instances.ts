@@ -1,6 +1,7 @@
 // The instance lifecycle after placement: node agents report what they observe, secret rotations roll
 // through each marked (env, process type) one replacement at a time, and instances on a down node move.
-import { INSTANCE_ACTUAL_STATES, TrcError, type InstanceActualState } from '@trc/core';
+import { INSTANCE_ACTUAL_STATES, TrcError, type EventPayloads, type InstanceActualState } from '@trc/core';
+import { bundleContext } from './secrets.ts';
 import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
 import type { Change, Control, Intent } from './control.ts';
@@ -128,4 +129,20 @@ function add(byApp: Map<string, Change[]>, app: string, ...changes: Change[]): v
 
 function intentsOf(control: Control, byApp: Map<string, Change[]>): Intent[] {
   return [...byApp.entries()].filter(([, c]) => c.length > 0).map(([app, changes]) => ({ aggregateId: aggregates.app(app), expectedVersion: control.version(aggregates.app(app)), changes }));
+}
+
+/**
+ * The secret values an instance boots with: the bundle version it was placed with (read from the log, so an
+ * instance of an older version gets exactly its own). Only the node running the instance may ask.
+ */
+export async function instanceSecrets(control: Control, actor: Actor, node: string, instanceId: string): Promise<Record<string, string>> {
+  if (actor.kind !== 'node' || actor.node !== node) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('read instance secrets (only the node running it may)');
+  const state = await control.read();
+  const instance = state.instances.get(instanceId);
+  if (instance === undefined || instance.node !== node) throw notFound(`instance "${instanceId}" on node "${node}"`);
+  if (instance.bundleVersion === 0) return {};
+  const versions = await control.deps.store.read({ aggregateId: aggregates.app(instance.app), types: ['SecretBundleVersioned'] });
+  const event = versions.map((e) => e.payload as EventPayloads['SecretBundleVersioned']).find((p) => p.env === instance.env && p.version === instance.bundleVersion);
+  if (event === undefined) throw new TrcError('TRC_INTERNAL', `secret bundle ${instance.bundleVersion} of ${instance.app}/${instance.env} is not in the log`);
+  return control.deps.sealer.open(event.sealed, bundleContext(instance.app, instance.env, instance.bundleVersion));
 }

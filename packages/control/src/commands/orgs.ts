@@ -1,5 +1,5 @@
 // Commands on the platform, orgs, API tokens, quotas and cluster settings.
-import { userError, type QuotaLimits } from '@trc/core';
+import { clusterSettingsOrThrow, userError, type QuotaLimits } from '@trc/core';
 import { aggregates, type ClusterSettings, type TokenState } from '../state/state.ts';
 import { forbidden, notFound, requireOperator, requireOrg, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
@@ -100,12 +100,12 @@ export async function setQuotas(control: Control, actor: Actor, org: string, lim
   return limits;
 }
 
-export async function setClusterSettings(control: Control, actor: Actor, settings: ClusterSettings): Promise<ClusterSettings> {
+/** The operator's cpu_overcommit and memory safety buffer (ADR 0012), validated by core's rules. */
+export async function setClusterSettings(control: Control, actor: Actor, input: { cpuOvercommit: number; memorySafetyBuffer: string }): Promise<ClusterSettings> {
   requireOperator(actor, 'change cluster settings');
-  const problems = [];
-  if (!(settings.cpuOvercommit >= 1)) problems.push({ path: 'cpuOvercommit', code: 'TRC_INVALID_INPUT' as const, message: 'must be at least 1', hint: 'the default is 4' });
-  if (problems.length > 0) throw invalid(problems);
+  const parsed = clusterSettingsOrThrow({ cpu_overcommit: input.cpuOvercommit, memory_safety_buffer: input.memorySafetyBuffer });
   await control.read();
-  await control.commit(actor, [{ aggregateId: aggregates.platform, expectedVersion: control.version(aggregates.platform), changes: [{ type: 'ClusterSettingsChanged', payload: { ...settings } }] }]);
+  const settings = { cpuOvercommit: parsed.cpuOvercommit, memorySafetyBufferBytes: parsed.memorySafetyBuffer };
+  await control.commit(actor, [{ aggregateId: aggregates.platform, expectedVersion: control.version(aggregates.platform), changes: [{ type: 'ClusterSettingsChanged', payload: settings }] }]);
   return settings;
 }

@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrcError } from '@trc/core';
 import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
-import { createOrg, setQuotas } from './orgs.ts';
+import { createOrg, setClusterSettings, setQuotas } from './orgs.ts';
 import { createApp, createRelease, deploy, scale } from './apps.ts';
 import { nodeAssignments } from './instances.ts';
 
@@ -76,4 +76,16 @@ test('an instance no node can hold is refused with the scheduler reason; nothing
   assert.ok(error.hint);
   assert.equal(await t.store.headSeq(), head);
   assert.equal((await control.verify()).ok, true);
+});
+
+test("the operator's cpu_overcommit and memory safety buffer are validated by core's rules and drive placement", async () => {
+  await assert.rejects(setClusterSettings(control, operator, { cpuOvercommit: 0.5, memorySafetyBuffer: '256MB' }), (e: TrcError) => e.code === 'TRC_RESOURCES_INVALID_CLUSTER_SETTINGS' && e.problems.length === 2);
+  await assert.rejects(setClusterSettings(control, acme, { cpuOvercommit: 2, memorySafetyBuffer: '256Mi' }), { code: 'TRC_FORBIDDEN' });
+  await createApp(control, acme, { org: 'acme', name: 'cpu' });
+  await createRelease(control, acme, 'cpu', { image: IMAGE, processes: { hog: { cpu: 6, memory: '64Mi', count: 1 } } });
+  // Two 4-core nodes: at overcommit 1 no node offers 6 vCPU; at the default 4 (16 vCPU per node) one does.
+  await setClusterSettings(control, operator, { cpuOvercommit: 1, memorySafetyBuffer: '256Mi' });
+  await assert.rejects(deploy(control, acme, 'cpu', 'prod', { release: 1 }), (e: TrcError) => /^TRC_SCHEDULER_/.test(e.code));
+  await setClusterSettings(control, operator, { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' });
+  assert.equal((await deploy(control, acme, 'cpu', 'prod', { release: 1 })).instances, 1);
 });

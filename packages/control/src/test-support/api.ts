@@ -11,6 +11,8 @@ export interface TestApi {
   readonly base: string;
   readonly operatorToken: string;
   readonly bugs: string[];
+  /** The server's last-heartbeat map, for driving the reconciler in tests. */
+  readonly heartbeats: Map<string, number>;
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
   close(): Promise<void>;
 }
@@ -19,7 +21,8 @@ export async function startTestApi(seed: string, bodyLimit?: number): Promise<Te
   const t = await makeTestControl(seed);
   const operatorToken = (await bootstrap(t.control))!;
   const bugs: string[] = [];
-  const app = await buildApi({ control: t.control, clock: steppingClock(), logBug: (text) => bugs.push(text), ...(bodyLimit === undefined ? {} : { bodyLimit }) });
+  const heartbeats = new Map<string, number>();
+  const app = await buildApi({ control: t.control, clock: steppingClock(), heartbeats, logBug: (text) => bugs.push(text), ...(bodyLimit === undefined ? {} : { bodyLimit }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     t,
@@ -27,6 +30,7 @@ export async function startTestApi(seed: string, bodyLimit?: number): Promise<Te
     base: address,
     operatorToken,
     bugs,
+    heartbeats,
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
       if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
