@@ -44,6 +44,8 @@ test('an app goes from creation to a deployed release with secrets, rendered exa
   const listed = await api.request('GET', '/v1/apps/shop/envs/prod/secrets', { token });
   assert.deepEqual(listed.body, { version: 1, names: ['DATABASE_URL', 'MULTI'] });
   assert.ok(!listed.text.includes('pw@db'));
+  const deploys = await api.request('GET', '/v1/apps/shop/envs/prod/deploys', { token });
+  assert.deepEqual(deploys.body.map((d: { release: number }) => d.release), [1]);
   const env = await api.request('GET', '/v1/apps/shop/envs/prod', { token });
   assert.deepEqual(Object.keys(env.body.restarts), ['web']);
   const rendered = await api.request('GET', '/v1/apps/shop/envs/prod/secrets/render', { token });
@@ -69,7 +71,7 @@ test('unknown fields and wrong types are rejected with every problem listed by p
   assert.equal(query.body.code, 'TRC_INVALID_INPUT');
 });
 
-test('nodes register with a join token, get a node token, and heartbeat with their capacity', async () => {
+test('nodes register with a join token, get a node token, and heartbeat with their capacity; a revoked join token stops working', async () => {
   const join = (await api.request('POST', '/v1/join-tokens', { token: op, body: { name: 'rack-1' } })).body.token as string;
   const reg = await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-1', cores: 8, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
   assert.equal(reg.status, 201, reg.text);
@@ -78,6 +80,12 @@ test('nodes register with a join token, get a node token, and heartbeat with the
   const hb = await api.request('POST', '/v1/nodes/node-1/heartbeat', { token: nodeToken, body: { cores: 16, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
   assert.equal(hb.status, 200, hb.text);
   assert.equal(hb.body.cores, 16);
+  const joins = await api.request('GET', '/v1/join-tokens', { token: op });
+  assert.deepEqual(joins.body.map((t: { name: string }) => t.name), ['rack-1']);
+  assert.ok(!joins.text.includes(join));
+  assert.equal((await api.request('DELETE', `/v1/join-tokens/${joins.body[0].id}`, { token: op })).status, 204);
+  const refused = await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-2', cores: 8, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
+  assert.equal(refused.status, 401);
   const nodes = await api.request('GET', '/v1/nodes', { token: op });
   assert.deepEqual(nodes.body.map((n: { name: string; status: string }) => [n.name, n.status]), [['node-0', 'up'], ['node-1', 'up']]);
 });

@@ -8,7 +8,7 @@ import { listEvents } from '../commands/events.ts';
 import * as instances from '../commands/instances.ts';
 import * as routes from '../commands/routes.ts';
 import * as volumes from '../commands/volumes.ts';
-import { requireOperator } from '../commands/actor.ts';
+import { requireApp, requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
 import { renderBundle } from './render.ts';
 import type { RouteDef } from './route.ts';
@@ -63,6 +63,10 @@ export const ROUTES: readonly RouteDef[] = [
   { method: 'GET', url: '/apps/:app/envs/:env', summary: 'Show an environment: release, scale, secrets version, pending restarts.', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: (await apps.getApp(c.control, c.actor, c.params.app!)).envs[c.params.env!] }) },
   { method: 'POST', url: '/apps/:app/envs/:env/deploys', summary: 'Deploy a release to an environment.', tokens: USERS, params: APP_ENV, body: bodies.deploy, example: { release: 1 }, handler: async (c) => created(await apps.deploy(c.control, c.actor, c.params.app!, c.params.env!, c.body as { release: number })) },
   {
+    method: 'GET', url: '/apps/:app/envs/:env/deploys', summary: "An environment's deploys, oldest first.", tokens: USERS, params: APP_ENV,
+    handler: async (c) => ({ body: apps.requireEnv(requireApp(await c.control.read(), c.actor, c.params.app!), c.params.env!).deploys }),
+  },
+  {
     method: 'PUT', url: '/apps/:app/envs/:env/processes/:process', summary: 'Scale a process type.', tokens: USERS, params: { ...APP_ENV, process: NAME }, body: bodies.scale, example: { count: 3 },
     handler: async (c) => ({ body: await apps.scale(c.control, c.actor, c.params.app!, c.params.env!, { processType: c.params.process!, count: (c.body as { count: number }).count }) }),
   },
@@ -102,6 +106,8 @@ export const ROUTES: readonly RouteDef[] = [
 
   // Nodes and cluster
   { method: 'POST', url: '/join-tokens', summary: 'Create a node join token (operator); shown only in this response.', tokens: ['operator'], body: bodies.createToken, example: { name: 'rack-1' }, handler: async (c) => created(await orgs.createJoinToken(c.control, c.actor, c.body as { name: string })) },
+  { method: 'GET', url: '/join-tokens', summary: 'List node join tokens (operator; never the tokens themselves).', tokens: ['operator'], handler: async (c) => ({ body: await orgs.listJoinTokens(c.control, c.actor) }) },
+  { method: 'DELETE', url: '/join-tokens/:token', summary: 'Revoke a node join token (operator).', tokens: ['operator'], params: { token: TOKEN_ID }, handler: async (c) => (await orgs.revokeJoinToken(c.control, c.actor, c.params.token!), noContent) },
   {
     method: 'POST', url: '/nodes', summary: 'Register a node (join token); returns the node token, shown once.', tokens: ['join', 'operator'], body: bodies.registerNode,
     example: { name: 'node-new', cores: 8, memoryBytes: 32 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },

@@ -109,3 +109,15 @@ export async function setClusterSettings(control: Control, actor: Actor, input: 
   await control.commit(actor, [{ aggregateId: aggregates.platform, expectedVersion: control.version(aggregates.platform), changes: [{ type: 'ClusterSettingsChanged', payload: settings }] }]);
   return settings;
 }
+
+export async function listJoinTokens(control: Control, actor: Actor): Promise<TokenView[]> {
+  requireOperator(actor, 'list node join tokens');
+  return [...(await control.read()).tokens.values()].filter((t) => t.kind === 'join' && !t.revoked).map(tokenView);
+}
+
+export async function revokeJoinToken(control: Control, actor: Actor, tokenId: string): Promise<void> {
+  requireOperator(actor, 'revoke node join tokens');
+  const token = (await control.read()).tokens.get(tokenId);
+  if (token === undefined || token.kind !== 'join' || token.revoked) throw notFound(`join token "${tokenId}"`);
+  await control.commit(actor, [{ aggregateId: aggregates.platform, expectedVersion: control.version(aggregates.platform), changes: [{ type: 'ApiTokenRevoked', payload: { tokenId } }] }]);
+}
