@@ -51,12 +51,13 @@ async function main(argv: string[]): Promise<void> {
   const maxUnavailable = Number(values['max-unavailable'] ?? '1');
   if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1) throw userError('TRC_INVALID_INPUT', '--max-unavailable must be a whole number of at least 1', 'e.g. --max-unavailable 1');
 
+  const database = values.database ?? process.env.TRC_DATABASE_URL;
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) throw userError('TRC_INVALID_INPUT', '--database must be a postgres:// URL', 'leave it out to use the embedded SQLite log');
+
   const random = (n: number): Uint8Array => randomBytes(n);
   const masterKeyPath = values['master-key'] ?? join(dataDir, 'master.key');
   const masterKey = loadOrCreateMasterKey(masterKeyPath, random);
   if (masterKey.created) console.error(`created the platform master key at ${masterKeyPath}: back it up; without it no secret can be read`);
-  const database = values.database ?? process.env.TRC_DATABASE_URL;
-  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) throw userError('TRC_INVALID_INPUT', '--database must be a postgres:// URL', 'leave it out to use the embedded SQLite log');
   const store: EventStore = database === undefined ? await SqliteEventStore.open({ dataDir, clock: () => new Date() }) : await PostgresEventStore.open({ url: database, clock: () => new Date() });
   const resolver = new SkopeoResolver({ insecureHosts: values['insecure-registry'] ?? [] });
   const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random), resolver });
