@@ -88,3 +88,20 @@ test("every route refuses one org's token on another org's resources, and change
   assert.ok(ownerChecks >= 12);
   assert.deepEqual(api.bugs, []);
 });
+
+test('node and join tokens reach no org resource: every user route answers them 403', async () => {
+  const nodeToken = (await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-h', cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } })).body.token as string;
+  let checked = 0;
+  for (const route of ROUTES) {
+    for (const [kind, token] of [['node', nodeToken], ['join', join]] as const) {
+      if (route.tokens.includes(kind)) continue;
+      const before = await api.t.store.headSeq();
+      const res = await api.request(route.method, pathFor(route), { token, body: bodyFor(route) });
+      assert.equal(res.status, 403, `${kind} token on ${route.method} ${route.url}: ${res.text}`);
+      assert.equal(res.body.code, 'TRC_FORBIDDEN');
+      assert.equal(await api.t.store.headSeq(), before);
+      checked += 1;
+    }
+  }
+  assert.ok(checked > 2 * 30);
+});
