@@ -1,58 +1,71 @@
 // bin/platform-control as a program: first start prints the operator token once and creates the master
-// key; a restart keeps both (state rebuilt from the log), and the token still works.
+// key; a restart keeps both (state rebuilt from the log); a SIGKILL mid-burst loses no acknowledged write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startControl } from './test-support/program.ts';
 
-const bin = new URL('../../../bin/platform-control', import.meta.url).pathname;
-
-async function start(dataDir: string): Promise<{ base: string; stdout: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(bin, ['--data-dir', dataDir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platform-control did not start: ${err}`)), 15_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(err);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`platform-control exited ${code}: ${err}`)));
+function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
   });
-  return {
-    base,
-    stdout: () => out,
-    stop: () =>
-      new Promise((resolve) => {
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', (code) => (clearTimeout(kill), resolve(code)));
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 test('first start prints the operator token once and creates the master key; a restart keeps both', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'trc-main-'));
   try {
-    const first = await start(dataDir);
+    const first = await startControl(dataDir);
     const token = /operator token \(shown once, store it now\): (trc_op_\S+)/.exec(first.stdout())?.[1];
     assert.ok(token, first.stdout());
     assert.equal(statSync(join(dataDir, 'master.key')).mode & 0o777, 0o600);
-    const created = await fetch(`${first.base}/v1/orgs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":"acme"}', signal: AbortSignal.timeout(10_000) });
-    assert.equal(created.status, 201);
+    assert.equal((await call(first.base, token, 'POST', '/v1/orgs', { name: 'acme' })).status, 201);
     assert.equal(await first.stop(), 0);
 
-    const second = await start(dataDir);
+    const second = await startControl(dataDir);
     assert.doesNotMatch(second.stdout(), /operator token/);
-    const orgs = await fetch(`${second.base}/v1/orgs`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    const orgs = await call(second.base, token, 'GET', '/v1/orgs');
     assert.deepEqual(((await orgs.json()) as { name: string }[]).map((o) => o.name), ['acme']);
+    assert.equal(await second.stop(), 0);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a SIGKILL during a burst of writes loses no acknowledged write, and the restarted projection verifies', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'trc-crash-'));
+  try {
+    const first = await startControl(dataDir);
+    const token = /operator token \(shown once, store it now\): (trc_op_\S+)/.exec(first.stdout())![1]!;
+    await call(first.base, token, 'POST', '/v1/orgs', { name: 'acme' });
+    const acknowledged: string[] = [];
+    let sent = 0;
+    // Eight writers create apps until 40 are acknowledged; then the process dies mid-flight.
+    const writer = async (): Promise<void> => {
+      while (acknowledged.length < 40 && sent < 200) {
+        const name = `app-${sent++}`;
+        const res = await call(first.base, token, 'POST', '/v1/apps', { org: 'acme', name }).catch(() => undefined);
+        if (res?.status === 201) acknowledged.push(name);
+        else if (res === undefined) return;
+      }
+    };
+    const writers = Array.from({ length: 8 }, writer);
+    const deadline = Date.now() + 15_000;
+    while (acknowledged.length < 40 && sent < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(acknowledged.length >= 40, `only ${acknowledged.length} writes acknowledged`);
+    await first.kill();
+    await Promise.allSettled(writers);
+
+    const second = await startControl(dataDir);
+    const apps = ((await (await call(second.base, token, 'GET', '/v1/apps')).json()) as { name: string }[]).map((a) => a.name);
+    for (const name of acknowledged) assert.ok(apps.includes(name), `acknowledged ${name} was lost`);
+    const verify = await call(second.base, token, 'POST', '/v1/admin/verify');
+    assert.equal(verify.status, 200);
+    assert.equal(((await verify.json()) as { ok: boolean }).ok, true);
     assert.equal(await second.stop(), 0);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
