@@ -133,6 +133,10 @@ export const ROUTES: readonly RouteDef[] = [
     handler: async (c) => ({ body: await volumes.setBackupPolicy(c.control, c.actor, c.body as volumes.BackupPolicyInput) }),
   },
   {
+    method: 'POST', url: '/nodes/:node/instances/:instance/oom', summary: 'The node agent reports that an instance was killed at its memory cap.', tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID },
+    handler: async (c) => ({ body: await instances.reportOomKill(c.control, c.actor, c.params.node!, c.params.instance!) }),
+  },
+  {
     method: 'GET', url: '/nodes/:node/instances/:instance/secrets', summary: 'The TRC_SECRETS_V1 file an instance boots with (its own bundle version; node token of its node).', tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID },
     handler: async (c) => ({ text: { contentType: 'text/plain; charset=utf-8', content: renderBundle(await instances.instanceSecrets(c.control, c.actor, c.params.node!, c.params.instance!)) } }),
   },

@@ -5,7 +5,7 @@ import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../
 import { createOrg } from './orgs.ts';
 import { createApp, createRelease, deploy } from './apps.ts';
 import { setSecrets } from './secrets.ts';
-import { advanceRestarts, reportInstanceState, rescheduleFromDownNodes } from './instances.ts';
+import { advanceRestarts, reportInstanceState, reportOomKill, rescheduleFromDownNodes } from './instances.ts';
 import { markSilentNodesDown } from './nodes.ts';
 import type { Actor } from './actor.ts';
 import type { InstanceState } from '../state/state.ts';
@@ -95,5 +95,16 @@ test('the instances of a node that stops heartbeating are rescheduled on the rem
   assert.ok(after.every((i) => i.node !== 'n1'));
   const moved = (await t.store.read({ types: ['InstancePlaced'] })).slice(-onN1.length).map((e) => (e.payload as { reason: string }).reason);
   assert.deepEqual(moved, onN1.map(() => 'node-down'));
+  assert.equal((await control.verify()).ok, true);
+});
+
+test('an OOM kill reported by the node is an InstanceOomKilled event saying "memory limit exceeded"', async () => {
+  const i = (await running())[0]!;
+  await assert.rejects(reportOomKill(control, nodeActor(i.node === 'n2' ? 'n3' : 'n2'), i.node === 'n2' ? 'n3' : 'n2', i.id), { code: 'TRC_NOT_FOUND' });
+  const view = await reportOomKill(control, nodeActor(i.node), i.node, i.id);
+  assert.equal(view.actual, 'exited');
+  const event = (await t.store.read({ types: ['InstanceOomKilled'] })).at(-1)!;
+  assert.match((event.payload as { message: string }).message, /^memory limit exceeded: \w+ instance ins_[0-9a-f]+ used its whole 1Gi cap and was killed$/);
+  assert.equal((await control.read()).instances.get(i.id)!.detail, (event.payload as { message: string }).message);
   assert.equal((await control.verify()).ok, true);
 });

@@ -1,6 +1,6 @@
 // The instance lifecycle after placement: node agents report what they observe, secret rotations roll
 // through each marked (env, process type) one replacement at a time, and instances on a down node move.
-import { INSTANCE_ACTUAL_STATES, TrcError, type EventPayloads, type InstanceActualState } from '@trc/core';
+import { INSTANCE_ACTUAL_STATES, TrcError, formatMemory, type EventPayloads, type InstanceActualState } from '@trc/core';
 import { bundleContext } from './secrets.ts';
 import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
@@ -121,6 +121,18 @@ function replace(state: ControlState, control: Control, items: readonly { old: I
 /** A replacement mounts the volume its predecessor did, so it lands on the same node. */
 function sameVolume(i: InstanceState): { volumes?: string[] } {
   return i.volume === undefined ? {} : { volumes: [i.volume] };
+}
+
+/** The node saw the kernel kill an instance at its memory cap: an event that says so plainly. */
+export async function reportOomKill(control: Control, actor: Actor, node: string, instanceId: string): Promise<InstanceView> {
+  if (actor.kind !== 'node' || actor.node !== node) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('report instance states (only the node running it may)');
+  const state = await control.read();
+  const instance = state.instances.get(instanceId);
+  if (instance === undefined || instance.node !== node) throw notFound(`instance "${instanceId}" on node "${node}"`);
+  const message = `memory limit exceeded: ${instance.processType} instance ${instanceId} used its whole ${formatMemory(instance.memoryBytes)} cap and was killed`;
+  const aggregateId = aggregates.instance(instanceId);
+  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'InstanceOomKilled', payload: { instanceId, app: instance.app, org: instance.org, node, memoryBytes: instance.memoryBytes, message } }] }]);
+  return instanceView({ ...instance, actual: 'exited', detail: message });
 }
 
 function add(byApp: Map<string, Change[]>, app: string, ...changes: Change[]): void {

@@ -147,6 +147,13 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   InstanceRescheduleBlocked: (s, p) => {
     s.blocked.set(p.instanceId, p.reason);
   },
+  InstanceOomKilled: (s, p) => {
+    const instance = s.instances.get(p.instanceId);
+    if (instance === undefined) return;
+    instance.actual = 'exited';
+    instance.detail = p.message;
+    if (instance.desired === 'stopped') s.instances.delete(p.instanceId);
+  },
   BackupPolicyChanged: (s, p) => {
     s.backupPolicy = { enabled: p.enabled, intervalHours: p.intervalHours, retention: p.retention, disabledEnvs: [...p.disabledEnvs] };
   },

@@ -136,6 +136,8 @@ export interface EventPayloads {
   InstanceRescheduleBlocked: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly reason: string };
   /** The cluster-level backup policy (ADR 0011): operator-set, not per volume. */
   BackupPolicyChanged: { readonly enabled: boolean; readonly intervalHours: number; readonly retention: number; readonly disabledEnvs: readonly string[] };
+  /** The instance passed its memory cap and was killed (ADR 0012): `message` says so in those words. */
+  InstanceOomKilled: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly memoryBytes: number; readonly message: string };
 }
 
 export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';

@@ -35,6 +35,7 @@ const PINNED = [
   'VolumeDeleted',
   'InstanceRescheduleBlocked',
   'BackupPolicyChanged',
+  'InstanceOomKilled',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

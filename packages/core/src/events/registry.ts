@@ -32,6 +32,7 @@ export const EVENT_TYPES = [
   'VolumeDeleted',
   'InstanceRescheduleBlocked',
   'BackupPolicyChanged',
+  'InstanceOomKilled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
