@@ -9,7 +9,7 @@ import { listenFailed } from './admin/server.ts';
 import type { EdgeEventSink } from './events/edge-events.ts';
 import type { Backend } from './proxy/backend.ts';
 import type { Random } from './proxy/balancer.ts';
-import { clientProxyHeader } from './proxy/proxy-header.ts';
+import { cachedClientProxyHeader } from './proxy/proxy-header.ts';
 import { RouteListener } from './proxy/route-listener.ts';
 import { HealthChecker, type ProbeFn } from './health/checker.ts';
 import type { ProbeResult } from './health/probe.ts';
@@ -27,15 +27,27 @@ export interface ApplyResult {
 }
 
 export class Edge {
-  readonly metrics = new EdgeMetrics();
+  readonly #metrics = new EdgeMetrics();
   readonly #deps: EdgeDeps;
   readonly #routes = new Map<string, RouteListener>();
   readonly #checkers = new Map<Backend, HealthChecker>();
   readonly #closing = new Set<Promise<void>>();
+  /** Listeners of removed or moved routes, still draining. */
+  readonly #retiring = new Set<RouteListener>();
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: EdgeDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * The metrics registry, with the byte counters brought up to date first: open connections count their
+   * bytes when read here or when they close, not on every chunk (see proxy/PERFORMANCE.md).
+   */
+  get metrics(): EdgeMetrics {
+    for (const r of this.#routes.values()) r.flushByteCounts();
+    for (const r of this.#retiring) r.flushByteCounts();
+    return this.#metrics;
   }
 
   /** Applies a whole table; calls are serialised, so tables apply in the order given. */
@@ -79,7 +91,7 @@ export class Edge {
     for (const spec of table.routes) {
       const current = this.#routes.get(spec.name);
       if (current === undefined) {
-        const listener = new RouteListener(spec, { metrics: this.metrics, random: this.#deps.random, proxyHeader: clientProxyHeader });
+        const listener = new RouteListener(spec, { metrics: this.#metrics, random: this.#deps.random, proxyHeader: cachedClientProxyHeader() });
         try {
           await listener.listen();
         } catch (e) {
@@ -110,9 +122,11 @@ export class Edge {
     for (const b of listener.backends) this.#stopChecker(b);
     const closing = listener.close();
     this.#closing.add(closing);
+    this.#retiring.add(listener);
     void closing.then(() => {
       this.#closing.delete(closing);
-      if (!this.#routes.has(listener.name)) this.metrics.dropGauges(listener.name);
+      this.#retiring.delete(listener);
+      if (!this.#routes.has(listener.name)) this.#metrics.dropGauges(listener.name);
     });
   }
 

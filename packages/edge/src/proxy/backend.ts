@@ -1,4 +1,5 @@
 // One backend of one route: its health, whether it drains, and the connections forwarded to it.
+import type { TcpNetConnectOpts } from 'node:net';
 import type { SocketAddress } from '../config/address.ts';
 import { formatSocketAddress } from '../config/address.ts';
 
@@ -12,6 +13,8 @@ export interface ForwardedConnection {
 export class Backend {
   readonly address: SocketAddress;
   readonly key: string;
+  /** What every connect to it passes: an IP literal with its family, so no lookup runs; built once. */
+  readonly connectOptions: TcpNetConnectOpts;
   healthy = true;
   reason: string;
   draining = false;
@@ -26,6 +29,7 @@ export class Backend {
   constructor(address: SocketAddress, hasHealthCheck: boolean) {
     this.address = address;
     this.key = formatSocketAddress(address);
+    this.connectOptions = { host: address.host, port: address.port, family: address.family, allowHalfOpen: true, noDelay: true };
     this.reason = hasHealthCheck ? 'not checked yet' : 'no health check configured';
   }
 

@@ -1,5 +1,10 @@
 // Forwards one client connection: picks a backend, retries a failed connect elsewhere while holding the
-// client's early bytes, writes the PROXY header, then pipes both ways with half-close and backpressure.
+// client's early bytes, writes the PROXY header, then forwards both ways with half-close and backpressure.
+//
+// Memory per idle connection is the edge's scarcest resource (PERFORMANCE.md), so a connection is one
+// Forwarding object and two sockets: no closures, no pipe() state, no per-socket timer. Event handlers are
+// module-level functions that find their Forwarding through a symbol on the socket; idle timeouts and byte
+// counters are read from the sockets' byte counts by the route's periodic sweep instead of per chunk.
 import { connect, type Socket } from 'node:net';
 import type { Backend, ForwardedConnection } from './backend.ts';
 
@@ -8,140 +13,270 @@ export const HOLD_LIMIT_BYTES = 64 * 1024;
 /** Connect attempts per client connection, each on a different backend. */
 export const MAX_CONNECT_ATTEMPTS = 3;
 
-/** What forwarding needs from its route. */
-export interface ForwardContext {
+/** The per-connection options, fixed when the connection is accepted (a route update applies to new ones). */
+export interface ForwardOptions {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly proxyProtocol: 'off' | 'v2';
+}
+
+/** What forwarding needs from its route; one object per route, shared by its connections. */
+export interface ForwardContext {
   /** A backend to try, excluding those already tried; undefined when none is left. */
-  pick(tried: ReadonlySet<Backend>): Backend | undefined;
-  /** The PROXY header for this client, or undefined when the route sends none. */
-  proxyHeader(client: Socket): Uint8Array | undefined;
+  pick(tried: readonly Backend[]): Backend | undefined;
+  /** The PROXY header for this client (its options ask for one). */
+  proxyHeader(client: Socket): Uint8Array;
   onConnectFailed(backend: Backend): void;
-  onConnected(backend: Backend): void;
-  onBytes(backend: Backend, direction: 'in' | 'out', bytes: number): void;
+  onConnected(conn: Forwarding): void;
   /** No backend could be reached: the client is closed without a byte sent. */
   onNoBackend(): void;
-  /** The client connection is over; `backend` is where it was forwarded, if anywhere. */
-  onClosed(backend: Backend | undefined): void;
+  /** The client connection is over; `conn.backend` is where it was forwarded, if anywhere. */
+  onClosed(conn: Forwarding): void;
 }
 
-/** A client connection still looking for a backend. */
-export interface PendingForward {
+const FORWARDING = Symbol('forwarding');
+type Tagged = Socket & { [FORWARDING]: Forwarding };
+const owner = (s: Socket): Forwarding => (s as Tagged)[FORWARDING];
+
+/** One client connection, from accept to close. */
+export class Forwarding implements ForwardedConnection {
+  readonly client: Socket;
+  readonly options: ForwardOptions;
+  readonly #ctx: ForwardContext;
+  /** The backend socket: the attempt in flight, then the connected one. */
+  sock: Socket | undefined;
+  /** Where the connection was forwarded, once connected. */
+  backend: Backend | undefined;
+  #attempt: Backend | undefined;
+  #tried: Backend[] | undefined;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #held: Buffer[] | undefined;
+  #heldBytes = 0;
+  #clientEnded = false;
+  #connected = false;
+  #finished = false;
+  #open = 2;
+  /** Bytes read on both sockets at the last sweep, and when they last changed (sweep clock, ms). */
+  #seenBytes = 0;
+  #activeAt = 0;
+  /** Bytes already added to the in/out counters. */
+  #countedIn = 0;
+  #countedOut = 0;
+
+  constructor(client: Socket, ctx: ForwardContext, options: ForwardOptions) {
+    this.client = client;
+    this.#ctx = ctx;
+    this.options = options;
+  }
+
   /** Early client bytes held in user space until a backend connects (0 once forwarding started). */
-  heldBytes(): number;
-}
+  heldBytes(): number {
+    return this.#connected || this.#finished ? 0 : this.#heldBytes + this.client.readableLength;
+  }
 
-/** Takes over a freshly accepted client socket (created with allowHalfOpen). */
-export function forward(client: Socket, ctx: ForwardContext): PendingForward {
-  const held: Buffer[] = [];
-  let heldBytes = 0;
-  let clientEnded = false;
-  let settled = false;
-  let attempt: { abort(): void } | undefined;
-  const tried = new Set<Backend>();
+  /** Bytes held in user space for this connection (both sockets, both directions). */
+  bufferedBytes(): number {
+    const s = this.sock;
+    if (!this.#connected || s === undefined) return this.heldBytes();
+    return this.client.writableLength + s.writableLength + this.client.readableLength + s.readableLength;
+  }
 
-  const onData = (chunk: Buffer): void => {
-    held.push(chunk);
-    heldBytes += chunk.length;
-    if (heldBytes >= HOLD_LIMIT_BYTES) client.pause();
-  };
-  const onEnd = (): void => {
-    clientEnded = true;
-  };
-  const onEarlyClose = (): void => {
-    attempt?.abort();
-    if (!settled) {
-      settled = true;
-      ctx.onClosed(undefined);
+  destroy(): void {
+    this.client.destroy();
+    this.sock?.destroy();
+  }
+
+  /**
+   * Called by the route's sweep with its clock: cuts the connection when no byte moved either way for the
+   * idle timeout. Bytes are noticed at sweep granularity, so the cut comes up to one sweep interval late.
+   */
+  sweep(nowMs: number): void {
+    const s = this.sock;
+    if (!this.#connected || s === undefined) return;
+    const seen = this.client.bytesRead + s.bytesRead;
+    if (seen !== this.#seenBytes || this.#activeAt === 0) {
+      this.#seenBytes = seen;
+      this.#activeAt = nowMs;
+    } else if (nowMs - this.#activeAt >= this.options.idleTimeoutMs) {
+      this.destroy();
     }
-  };
-  client.on('data', onData);
-  client.on('end', onEnd);
-  client.on('error', () => client.destroy());
-  client.on('close', onEarlyClose);
+  }
 
-  const next = (): void => {
-    const backend = tried.size < MAX_CONNECT_ATTEMPTS ? ctx.pick(tried) : undefined;
+  /** Bytes forwarded since the last call: [client to backend, backend to client]. */
+  takeByteCounts(): [number, number] {
+    const s = this.sock;
+    if (!this.#connected || s === undefined) return [0, 0];
+    const inBytes = this.client.bytesRead;
+    const outBytes = s.bytesRead;
+    const counts: [number, number] = [inBytes - this.#countedIn, outBytes - this.#countedOut];
+    this.#countedIn = inBytes;
+    this.#countedOut = outBytes;
+    return counts;
+  }
+
+  /** Takes over the freshly accepted client socket (created with allowHalfOpen). */
+  start(): void {
+    const c = this.client as Tagged;
+    c[FORWARDING] = this;
+    c.on('data', onClientData);
+    c.on('end', onClientEnd);
+    c.on('error', onError);
+    c.on('close', onClientClose);
+    this.#next();
+  }
+
+  #next(): void {
+    const tried = (this.#tried ??= []);
+    const backend = tried.length < MAX_CONNECT_ATTEMPTS ? this.#ctx.pick(tried) : undefined;
     if (backend === undefined) {
-      ctx.onNoBackend();
-      client.destroy();
+      this.#ctx.onNoBackend();
+      this.client.destroy();
       return;
     }
-    tried.add(backend);
+    tried.push(backend);
     backend.beginConnect();
-    const sock = connect({ host: backend.address.host, port: backend.address.port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => sock.destroy(new Error('connect timeout')), ctx.connectTimeoutMs);
-    const release = (): void => {
-      clearTimeout(timer);
-      attempt = undefined;
-      sock.removeAllListeners('error');
-      sock.removeAllListeners('connect');
-    };
-    attempt = {
-      abort: () => {
-        release();
-        sock.on('error', () => undefined);
-        sock.destroy();
-        backend.endConnect(undefined);
-      },
-    };
-    sock.once('error', () => {
-      release();
-      backend.endConnect(undefined);
-      ctx.onConnectFailed(backend);
-      next();
-    });
-    sock.once('connect', () => {
-      release();
-      settled = true;
-      client.off('close', onEarlyClose);
-      client.off('data', onData);
-      client.off('end', onEnd);
-      client.pause();
-      splice(client, sock, backend, held, clientEnded, ctx);
-    });
-  };
-  next();
-  return { heldBytes: () => (settled ? 0 : heldBytes + client.readableLength) };
+    this.#attempt = backend;
+    const sock = connect(backend.connectOptions) as Tagged;
+    sock[FORWARDING] = this;
+    this.sock = sock;
+    sock.on('connect', onSockConnect);
+    sock.on('error', onSockError);
+    sock.on('close', onSockClose);
+    this.#connectTimer = setTimeout(onConnectTimeout, this.options.connectTimeoutMs, sock);
+  }
+
+  /** The attempt on `sock` failed (error or timeout): try the next backend. */
+  attemptFailed(sock: Socket): void {
+    if (sock !== this.sock || this.#connected) return;
+    clearTimeout(this.#connectTimer);
+    const backend = this.#attempt!;
+    this.sock = undefined;
+    this.#attempt = undefined;
+    backend.endConnect(undefined);
+    this.#ctx.onConnectFailed(backend);
+    if (!this.#finished && !this.client.destroyed) this.#next();
+  }
+
+  connected(sock: Socket): void {
+    if (sock !== this.sock || this.#connected) return;
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    this.#tried = undefined;
+    const backend = this.#attempt!;
+    this.#attempt = undefined;
+    this.backend = backend;
+    this.#connected = true;
+    backend.endConnect(this);
+    this.#ctx.onConnected(this);
+
+    // The header goes out in one write of its own, before any client byte, as PROXY v2 receivers expect.
+    if (this.options.proxyProtocol === 'v2') sock.write(this.#ctx.proxyHeader(this.client));
+    let room = true;
+    if (this.#held !== undefined) for (const chunk of this.#held) room = sock.write(chunk);
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    sock.on('data', onSockData);
+    sock.on('end', onSockEnd);
+    sock.on('drain', onSockDrain);
+    this.client.on('drain', onClientDrain);
+    if (this.#clientEnded) sock.end();
+    else if (room) this.client.resume();
+    else this.client.pause();
+  }
+
+  /** Client data: held while connecting (pausing beyond the hold limit), then written to the backend. */
+  clientData(chunk: Buffer): void {
+    if (this.#connected) {
+      if (!this.sock!.write(chunk)) this.client.pause();
+      return;
+    }
+    (this.#held ??= []).push(chunk);
+    this.#heldBytes += chunk.length;
+    if (this.#heldBytes >= HOLD_LIMIT_BYTES) this.client.pause();
+  }
+
+  clientEnd(): void {
+    if (this.#connected) this.sock!.end();
+    else this.#clientEnded = true;
+  }
+
+  clientClosed(): void {
+    if (!this.#connected) {
+      // Closed while still looking for a backend: abandon the attempt in flight.
+      clearTimeout(this.#connectTimer);
+      const sock = this.sock;
+      const attempt = this.#attempt;
+      this.sock = undefined;
+      this.#attempt = undefined;
+      this.#held = undefined;
+      if (sock !== undefined) sock.destroy();
+      if (attempt !== undefined) attempt.endConnect(undefined);
+      this.#finish();
+      return;
+    }
+    // A side closing before the other side's data was all through ends the pair.
+    if (!this.sock!.readableEnded) this.sock!.destroy();
+    this.#closedOne();
+  }
+
+  sockClosed(sock: Socket): void {
+    if (sock !== this.sock || !this.#connected) return;
+    if (!this.client.readableEnded) this.client.destroy();
+    this.#closedOne();
+  }
+
+  #closedOne(): void {
+    this.#open -= 1;
+    if (this.#open === 0) {
+      this.backend!.detach(this);
+      this.#finish();
+    }
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#ctx.onClosed(this);
+  }
 }
 
-function splice(client: Socket, sock: Socket, backend: Backend, held: readonly Buffer[], clientEnded: boolean, ctx: ForwardContext): void {
-  let open = 2;
-  const conn: ForwardedConnection = {
-    destroy: () => {
-      client.destroy();
-      sock.destroy();
-    },
-    bufferedBytes: () => client.writableLength + sock.writableLength + client.readableLength + sock.readableLength,
-  };
-  backend.endConnect(conn);
-  ctx.onConnected(backend);
-
-  const header = ctx.proxyHeader(client);
-  // The header goes out in one write of its own, before any client byte, as PROXY v2 receivers expect.
-  if (header !== undefined) sock.write(header);
-  for (const chunk of held) {
-    sock.write(chunk);
-    ctx.onBytes(backend, 'in', chunk.length);
-  }
-  if (clientEnded) sock.end();
-  else client.pipe(sock);
-  sock.pipe(client);
-  client.on('data', (c: Buffer) => ctx.onBytes(backend, 'in', c.length));
-  sock.on('data', (c: Buffer) => ctx.onBytes(backend, 'out', c.length));
-
-  // An error on either side ends the pair; so does a side closing before the other side's data was all through.
-  sock.on('error', () => conn.destroy());
-  client.on('error', () => conn.destroy());
-  client.setTimeout(ctx.idleTimeoutMs, () => conn.destroy());
-  const closed = (peer: Socket): void => {
-    if (!peer.readableEnded) peer.destroy();
-    open -= 1;
-    if (open === 0) {
-      backend.detach(conn);
-      ctx.onClosed(backend);
-    }
-  };
-  client.once('close', () => closed(sock));
-  sock.once('close', () => closed(client));
+function onClientData(this: Socket, chunk: Buffer): void {
+  owner(this).clientData(chunk);
+}
+function onClientEnd(this: Socket): void {
+  owner(this).clientEnd();
+}
+function onClientClose(this: Socket): void {
+  owner(this).clientClosed();
+}
+function onClientDrain(this: Socket): void {
+  owner(this).sock?.resume();
+}
+/** An error on either side, once connected, ends the pair; before that only the client is closed. */
+function onError(this: Socket): void {
+  owner(this).destroy();
+}
+function onSockConnect(this: Socket): void {
+  owner(this).connected(this);
+}
+function onSockError(this: Socket): void {
+  const f = owner(this);
+  if (f.sock !== this) return;
+  if (f.backend === undefined) f.attemptFailed(this);
+  else f.destroy();
+}
+function onSockClose(this: Socket): void {
+  owner(this).sockClosed(this);
+}
+function onSockData(this: Socket, chunk: Buffer): void {
+  if (!owner(this).client.write(chunk)) this.pause();
+}
+function onSockEnd(this: Socket): void {
+  owner(this).client.end();
+}
+function onSockDrain(this: Socket): void {
+  owner(this).client.resume();
+}
+function onConnectTimeout(sock: Socket): void {
+  sock.destroy(new Error('connect timeout'));
 }

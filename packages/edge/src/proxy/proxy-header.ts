@@ -33,3 +33,24 @@ export function clientProxyHeader(c: ClientEnds): Uint8Array {
 
 /** The 16-byte LOCAL header a health probe sends first on a v2 route. */
 export const LOCAL_HEADER: Uint8Array = encodeProxyV2({ command: 'LOCAL' });
+
+/**
+ * clientProxyHeader with a one-entry cache: encoding costs about 4 us, a tenth of what a whole proxied
+ * connection costs HAProxy, and successive connections mostly share their addresses (one client, one NAT,
+ * one listener), so a hit only copies the previous header and patches the source port.
+ */
+export function cachedClientProxyHeader(): (c: ClientEnds) => Uint8Array {
+  let key = '';
+  let template: Buffer | undefined;
+  return (c) => {
+    const k = `${c.remoteAddress}|${c.localAddress}|${c.localPort}`;
+    if (template === undefined || k !== key) {
+      template = Buffer.from(clientProxyHeader(c));
+      key = k;
+    }
+    const header = Buffer.from(template);
+    // The address block ends with the source port, then the destination port; no TLVs follow.
+    header.writeUInt16BE(c.remotePort ?? 0, header.length - 4);
+    return header;
+  };
+}

@@ -1,16 +1,22 @@
-// One route's listening socket and backends: accepts, enforces the connection limit, balances, drains.
+// One route's listening socket and backends: accepts, enforces the connection limit, balances, drains,
+// and sweeps its connections periodically for idle timeouts.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RouteSpec } from '../config/route-table.ts';
 import type { EdgeMetrics } from '../admin/metrics.ts';
 import { Backend } from './backend.ts';
 import { pickTwoChoices, type Random } from './balancer.ts';
-import { forward, type ForwardContext, type PendingForward } from './forward.ts';
+import { Forwarding, type ForwardContext } from './forward.ts';
 
 export interface RouteListenerDeps {
   readonly metrics: EdgeMetrics;
   readonly random: Random;
   /** Builds the PROXY v2 header for a client connection. */
   readonly proxyHeader: (client: Socket) => Uint8Array;
+}
+
+/** How often a route sweeps for idle connections: an eighth of its idle timeout, within 10 ms to 1 s. */
+export function sweepIntervalMs(idleTimeoutMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(idleTimeoutMs / 8)));
 }
 
 /** What changed in a route's backends when a new spec was applied. */
@@ -26,16 +32,22 @@ export class RouteListener {
   /** Backends in the current spec, in its order. */
   #backends = new Map<string, Backend>();
   readonly #draining = new Map<string, Backend>();
-  /** Every client connection, with what it holds while it waits for a backend. */
-  readonly #clients = new Map<Socket, PendingForward | undefined>();
+  /** Every client connection, from accept to close. */
+  readonly #clients = new Set<Forwarding>();
   #onNoClients: (() => void) | undefined;
   #retired = false;
+  readonly #context: ForwardContext;
+  #sweeper: NodeJS.Timeout | undefined;
+  #sweepEveryMs = 0;
+  /** Label sets per backend, built once: metrics are updated on every connection. */
+  readonly #backendLabels = new WeakMap<Backend, { route: string; backend: string }>();
 
   constructor(spec: RouteSpec, deps: RouteListenerDeps) {
     this.#spec = spec;
     this.#deps = deps;
-    this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (c) => this.#accept(c));
+    this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (c) => this.#accept(c));
     for (const a of spec.backends) this.#addBackend(a);
+    this.#context = this.#makeContext();
   }
 
   get spec(): RouteSpec {
@@ -58,9 +70,21 @@ export class RouteListener {
   /** Bytes held in user space by every forwarded connection of this route. */
   bufferedBytes(): number {
     let n = 0;
-    for (const b of this.backends) for (const c of b.connections) n += c.bufferedBytes();
-    for (const p of this.#clients.values()) n += p?.heldBytes() ?? 0;
+    for (const f of this.#clients) n += f.bufferedBytes();
     return n;
+  }
+
+  /** Adds the bytes each open connection forwarded since the last call to the byte counters. */
+  flushByteCounts(): void {
+    for (const f of this.#clients) this.#countBytes(f);
+  }
+
+  #countBytes(f: Forwarding): void {
+    if (f.backend === undefined) return;
+    const [inBytes, outBytes] = f.takeByteCounts();
+    const labels = this.#labels(f.backend);
+    if (inBytes > 0) this.#deps.metrics.add('trc_edge_backend_bytes_in_total', labels, inBytes);
+    if (outBytes > 0) this.#deps.metrics.add('trc_edge_backend_bytes_out_total', labels, outBytes);
   }
 
   /** Binds the listen address; `[::]` is dual-stack, so IPv4 clients arrive as IPv4-mapped addresses. */
@@ -78,6 +102,7 @@ export class RouteListener {
   /** Applies a new spec with the same listen address: options apply to new connections, removed backends drain. */
   update(spec: RouteSpec): BackendDiff {
     this.#spec = spec;
+    if (this.#sweeper !== undefined && sweepIntervalMs(spec.idleTimeoutMs) < this.#sweepEveryMs) this.#startSweeper();
     const added: Backend[] = [];
     const removed: Backend[] = [];
     const next = new Map<string, Backend>();
@@ -103,13 +128,28 @@ export class RouteListener {
       return this.#drainBackend(b);
     });
     const grace = setTimeout(() => {
-      for (const c of this.#clients.keys()) c.destroy();
+      for (const f of this.#clients) f.client.destroy();
     }, this.#spec.drainGraceMs);
     const waitClients = new Promise<void>((resolve) => {
       if (this.#clients.size === 0) resolve();
       else this.#onNoClients = resolve;
     });
-    return Promise.all([closed, ...drained, waitClients]).then(() => clearTimeout(grace));
+    return Promise.all([closed, ...drained, waitClients]).then(() => {
+      clearTimeout(grace);
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    });
+  }
+
+  /** One unref'd interval per route replaces a timer per socket, which would be reset on every read. */
+  #startSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweepEveryMs = sweepIntervalMs(this.#spec.idleTimeoutMs);
+    this.#sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const f of this.#clients) f.sweep(now);
+    }, this.#sweepEveryMs);
+    this.#sweeper.unref();
   }
 
   #addBackend(address: RouteSpec['backends'][number], into = this.#backends): Backend | undefined {
@@ -168,42 +208,59 @@ export class RouteListener {
   }
 
   #labels(b: Backend): { route: string; backend: string } {
-    return { route: this.#spec.name, backend: b.key };
+    let labels = this.#backendLabels.get(b);
+    if (labels === undefined) {
+      labels = { route: this.#spec.name, backend: b.key };
+      this.#backendLabels.set(b, labels);
+    }
+    return labels;
   }
 
   #accept(client: Socket): void {
     const m = this.#deps.metrics;
-    const route = { route: this.#spec.name };
-    if (this.#clients.size >= this.#spec.maxConnections) {
+    const spec = this.#spec;
+    const route = { route: spec.name };
+    if (this.#clients.size >= spec.maxConnections) {
       m.add('trc_edge_route_connections_rejected_total', { ...route, reason: 'limit' });
       client.destroy();
       return;
     }
-    this.#clients.set(client, undefined);
+    const f = new Forwarding(client, this.#context, spec);
+    this.#clients.add(f);
     m.add('trc_edge_route_connections_total', route);
     this.#gauge('trc_edge_route_connections_active', route, this.#clients.size);
-    client.setNoDelay(true);
-    const spec = this.#spec;
-    const ctx: ForwardContext = {
-      connectTimeoutMs: spec.connectTimeoutMs,
-      idleTimeoutMs: spec.idleTimeoutMs,
-      pick: (tried) => pickTwoChoices([...this.#backends.values()].filter((b) => b.available && !tried.has(b)), this.#deps.random),
-      proxyHeader: (c) => (spec.proxyProtocol === 'v2' ? this.#deps.proxyHeader(c) : undefined),
+    if (this.#sweeper === undefined) this.#startSweeper();
+    f.start();
+  }
+
+  /** What every connection of this route calls back into; built once, not per connection. */
+  #makeContext(): ForwardContext {
+    const m = this.#deps.metrics;
+    return {
+      pick: (tried) => {
+        const candidates: Backend[] = [];
+        for (const b of this.#backends.values()) if (b.available && !tried.includes(b)) candidates.push(b);
+        return pickTwoChoices(candidates, this.#deps.random);
+      },
+      proxyHeader: (client) => this.#deps.proxyHeader(client),
       onConnectFailed: (b) => m.add('trc_edge_backend_connect_failures_total', this.#labels(b)),
-      onConnected: (b) => {
+      onConnected: (f) => {
+        const b = f.backend!;
         m.add('trc_edge_backend_connections_total', this.#labels(b));
         this.#gauge('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
       },
-      onBytes: (b, dir, n) => m.add(dir === 'in' ? 'trc_edge_backend_bytes_in_total' : 'trc_edge_backend_bytes_out_total', this.#labels(b), n),
-      onNoBackend: () => m.add('trc_edge_route_connections_rejected_total', { ...route, reason: 'no_backend' }),
-      onClosed: (b) => {
-        this.#clients.delete(client);
+      onNoBackend: () => m.add('trc_edge_route_connections_rejected_total', { route: this.#spec.name, reason: 'no_backend' }),
+      onClosed: (f) => {
+        this.#clients.delete(f);
+        const route = { route: this.#spec.name };
         this.#gauge('trc_edge_route_connections_active', route, this.#clients.size);
-        if (b !== undefined) this.#gauge('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
+        const b = f.backend;
+        if (b !== undefined) {
+          this.#countBytes(f);
+          this.#gauge('trc_edge_backend_connections_active', this.#labels(b), b.activeConnections);
+        }
         if (this.#clients.size === 0) this.#onNoClients?.();
       },
     };
-    const pending = forward(client, ctx);
-    if (this.#clients.has(client)) this.#clients.set(client, pending);
   }
 }
