@@ -6,6 +6,7 @@ import * as secrets from '../commands/secrets.ts';
 import * as nodes from '../commands/nodes.ts';
 import { listEvents } from '../commands/events.ts';
 import * as instances from '../commands/instances.ts';
+import { nodeInstanceSpec } from '../commands/node-instance-spec.ts';
 import * as routes from '../commands/routes.ts';
 import * as volumes from '../commands/volumes.ts';
 import { requireApp, requireOperator } from '../commands/actor.ts';
@@ -140,6 +141,7 @@ export const ROUTES: readonly RouteDef[] = [
     method: 'GET', url: '/nodes/:node/instances/:instance/secrets', summary: 'The TRC_SECRETS_V1 file an instance boots with (its own bundle version; node token of its node).', tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID },
     handler: async (c) => ({ text: { contentType: 'text/plain; charset=utf-8', content: renderBundle(await instances.instanceSecrets(c.control, c.actor, c.params.node!, c.params.instance!)) } }),
   },
+  { method: 'GET', url: '/nodes/:node/instances/:instance/spec', summary: "What the node agent needs to run an instance: image, resources and the release's platform.toml (node token of its node).", tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID }, handler: async (c) => ({ body: await nodeInstanceSpec(c.control, c.actor, c.params.node!, c.params.instance!) }) },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {
     method: 'PUT', url: '/settings', summary: 'Change cluster settings (operator).', tokens: ['operator'], body: bodies.settings, example: { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' },
