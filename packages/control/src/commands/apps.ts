@@ -1,6 +1,6 @@
 // Commands on apps, their environments, releases, deploys and scaling.
 import { ENV_NAMES, parseManifest, parseMemoryQuantity, userError, type EnvName, type Problem, type ReleaseProcess } from '@trc/core';
-import { aggregates, type AppState, type EnvState, type ReleaseState } from '../state/state.ts';
+import { aggregates, type AppState, type EnvState, type InstanceState, type ReleaseState } from '../state/state.ts';
 import { notFound, requireApp, requireOrg, visibleOrg, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
 import { nameProblem } from './names.ts';
@@ -24,10 +24,12 @@ export interface EnvView {
   readonly scale: Record<string, number>;
   readonly secretsVersion: number | null;
   readonly restarts: EnvState['restarts'];
+  /** The rolling deploy in progress, if any. */
+  readonly rollout: EnvState['rollout'];
 }
 
 function envView(e: EnvState): EnvView {
-  return { name: e.name, release: e.release, scale: { ...e.scale }, secretsVersion: e.secrets?.version ?? null, restarts: { ...e.restarts } };
+  return { name: e.name, release: e.release, scale: { ...e.scale }, secretsVersion: e.secrets?.version ?? null, restarts: { ...e.restarts }, rollout: e.rollout === null ? null : { ...e.rollout } };
 }
 
 function appView(a: AppState): AppView {
@@ -161,36 +163,52 @@ export async function listReleases(control: Control, actor: Actor, appName: stri
 /**
  * Starts a deploy of a release to an environment. Two concurrent deploys of one app append against the
  * same app version, so exactly one wins and the other gets TRC_CONFLICT.
+ *
+ * Instances of the process types the release keeps are replaced by a rolling rollout (deploys.ts), one
+ * step per reconciler pass; only what has nothing to replace happens now: new process types (and missing
+ * instances) are placed, surplus instances and those of process types the release dropped are stopped.
  */
-export async function deploy(control: Control, actor: Actor, appName: string, envName: string, input: { release: number }): Promise<{ deployId: string; release: number; env: EnvName; instances: number }> {
+export async function deploy(control: Control, actor: Actor, appName: string, envName: string, input: { release: number }): Promise<{ deployId: string; release: number; env: EnvName; instances: number; rolling: number }> {
   const state = await control.read();
   const app = requireApp(state, actor, appName);
   const env = requireEnv(app, envName);
   const release = app.releases.find((r) => r.version === input.release);
   if (release === undefined) throw notFound(`release ${input.release} of app "${appName}"`);
-  // The deploy replaces every instance of the environment: the old ones do not count against the new.
-  const old = runningOf(state, app.name, env.name);
-  const exclude = new Set(old.map((i) => i.id));
-  const groups: InstanceGroup[] = Object.entries(release.processes).map(([processType, p]) => {
+  const all = runningOf(state, app.name, env.name);
+  // Admission counts the new release in full against everything else: the old instances are on their way out.
+  const exclude = new Set(all.map((i) => i.id));
+  const stops: InstanceState[] = all.filter((i) => !(i.processType in release.processes));
+  let rolling = 0;
+  const planned = Object.entries(release.processes).map(([processType, p]): { group: InstanceGroup; full: number } => {
     const count = env.scale[processType] ?? p.count;
-    const volumes = volumesFor(state, app.name, env.name, processType, count, exclude);
-    return {
+    const mine = all.filter((i) => i.processType === processType);
+    const current = mine.filter((i) => i.release === release.version);
+    const old = mine.filter((i) => i.release !== release.version);
+    const keepCurrent = current.slice(0, count);
+    const keepOld = old.slice(0, count - keepCurrent.length);
+    stops.push(...current.slice(count), ...old.slice(keepOld.length));
+    rolling += keepOld.length;
+    const fill = count - keepCurrent.length - keepOld.length;
+    const held = new Set(all.filter((i) => !keepCurrent.includes(i) && !keepOld.includes(i)).map((i) => i.id));
+    const volumes = fill > 0 ? volumesFor(state, app.name, env.name, processType, fill, held) : undefined;
+    const group: InstanceGroup = {
       app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
-      cpu: p.cpu, memoryBytes: p.memoryBytes, count, reason: 'deploy', ...(volumes === undefined ? {} : { volumes }),
+      cpu: p.cpu, memoryBytes: p.memoryBytes, count: fill, reason: 'deploy', ...(volumes === undefined ? {} : { volumes }),
     };
+    return { group, full: count };
   });
-  admit(state, app.org, exclude, { memoryBytes: groups.reduce((sum, g) => sum + g.count * g.memoryBytes, 0), instances: groups.reduce((sum, g) => sum + g.count, 0) });
-  const placed = place(state, groups, exclude, control.deps.random);
+  admit(state, app.org, exclude, { memoryBytes: planned.reduce((sum, g) => sum + g.full * g.group.memoryBytes, 0), instances: planned.reduce((sum, g) => sum + g.full, 0) });
+  const placed = place(state, planned.map((g) => g.group), new Set(stops.map((i) => i.id)), control.deps.random);
   const deployId = newId('dep', control.deps.random);
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
     {
       aggregateId,
       expectedVersion: control.version(aggregateId),
-      changes: [{ type: 'DeployStarted', payload: { deployId, app: appName, org: app.org, env: env.name, release: input.release } }, ...old.map((i) => stopChange(i, 'deploy')), ...placed],
+      changes: [{ type: 'DeployStarted', payload: { deployId, app: appName, org: app.org, env: env.name, release: input.release } }, ...stops.map((i) => stopChange(i, 'deploy')), ...placed],
     },
   ]);
-  return { deployId, release: input.release, env: env.name, instances: placed.length };
+  return { deployId, release: input.release, env: env.name, instances: placed.length, rolling };
 }
 
 export async function scale(control: Control, actor: Actor, appName: string, envName: string, input: { processType: string; count: number }): Promise<EnvView> {

@@ -63,6 +63,9 @@ export async function advanceRestarts(control: Control, maxUnavailable = 1): Pro
   const replacements: { old: InstanceState; group: InstanceGroup }[] = [];
   for (const app of state.apps.values()) {
     for (const env of Object.values(app.envs)) {
+      // A rollout still replacing instances gives each new one the current bundle anyway; restarts wait for it.
+      const rollout = env.rollout;
+      if (rollout !== null && runningOf(state, app.name, env.name).some((i) => i.release !== rollout.release)) continue;
       for (const [processType, pending] of Object.entries(env.restarts)) {
         const running = runningOf(state, app.name, env.name, processType);
         const old = running.filter((i) => i.bundleVersion < pending.bundleVersion);
@@ -103,7 +106,7 @@ export async function rescheduleFromDownNodes(control: Control): Promise<{ moved
 }
 
 /** Stops each old instance whose replacement could be placed (in one scheduler call); the rest wait. */
-function replace(state: ControlState, control: Control, items: readonly { old: InstanceState; group: InstanceGroup }[], reason: 'restart' | 'node-down', byApp: Map<string, Change[]>): { instance: string; reason: string }[] {
+export function replace(state: ControlState, control: Control, items: readonly { old: InstanceState; group: InstanceGroup }[], reason: 'restart' | 'node-down' | 'deploy', byApp: Map<string, Change[]>): { instance: string; reason: string }[] {
   const plans = planPlacements(state, items.map((r) => r.group), new Set(items.map((r) => r.old.id)), control.deps.random);
   const waiting: { instance: string; reason: string }[] = [];
   items.forEach(({ old }, k) => {
@@ -119,7 +122,7 @@ function replace(state: ControlState, control: Control, items: readonly { old: I
 }
 
 /** A replacement mounts the volume its predecessor did, so it lands on the same node. */
-function sameVolume(i: InstanceState): { volumes?: string[] } {
+export function sameVolume(i: InstanceState): { volumes?: string[] } {
   return i.volume === undefined ? {} : { volumes: [i.volume] };
 }
 
@@ -135,11 +138,11 @@ export async function reportOomKill(control: Control, actor: Actor, node: string
   return instanceView({ ...instance, actual: 'exited', detail: message });
 }
 
-function add(byApp: Map<string, Change[]>, app: string, ...changes: Change[]): void {
+export function add(byApp: Map<string, Change[]>, app: string, ...changes: Change[]): void {
   byApp.set(app, [...(byApp.get(app) ?? []), ...changes]);
 }
 
-function intentsOf(control: Control, byApp: Map<string, Change[]>): Intent[] {
+export function intentsOf(control: Control, byApp: Map<string, Change[]>): Intent[] {
   return [...byApp.entries()].filter(([, c]) => c.length > 0).map(([app, changes]) => ({ aggregateId: aggregates.app(app), expectedVersion: control.version(aggregates.app(app)), changes }));
 }
 

@@ -11,6 +11,7 @@ import { createApp, createRelease, deleteApp, deploy, scale } from './apps.ts';
 import { setSecrets, unsetSecrets } from './secrets.ts';
 import { registerNode } from './nodes.ts';
 import { advanceRestarts, reportInstanceState, rescheduleFromDownNodes } from './instances.ts';
+import { advanceDeploys } from './deploys.ts';
 import { allocateIpv4, createRoute, setIpv4Pool } from './routes.ts';
 import { markSilentNodesDown } from './nodes.ts';
 
@@ -33,6 +34,12 @@ const steps: fc.Arbitrary<Step>[] = [
   fc.constantFrom('n1', 'n2').map((n) => (c: Control) => registerNode(c, operator, { name: n, cores: 4, memoryBytes: 8 * GI, reservedMemoryBytes: GI })),
   fc.tuple(org, fc.integer({ min: 0, max: 6 })).map(([o, instances]) => (c: Control) => setQuotas(c, operator, o, { memoryBytes: null, instances, publicRoutes: 1, ipv4Addresses: 1 })),
   fc.integer({ min: 1, max: 2 }).map((max) => (c: Control) => advanceRestarts(c, max)),
+  fc.integer({ min: 1, max: 2 }).map((max) => (c: Control) => advanceDeploys(c, max)),
+  fc.constant(async (c: Control) => {
+    // A node reports a new instance failing: rolling deploys must fail and roll back cleanly.
+    const i = [...(await c.read()).instances.values()].find((x) => x.desired === 'running' && x.actual !== 'healthy');
+    if (i !== undefined) await reportInstanceState(c, { kind: 'node', node: i.node, tokenId: 't' }, i.node, i.id, { state: 'exited' });
+  }),
   fc.constant(async (c: Control) => {
     for (const i of (await c.read()).instances.values()) if (i.desired === 'running' && i.actual !== 'healthy') await reportInstanceState(c, { kind: 'node', node: i.node, tokenId: 't' }, i.node, i.id, { state: 'healthy' });
   }),

@@ -5,7 +5,8 @@ import { TrcError } from '@trc/core';
 import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
 import { createOrg, setClusterSettings, setQuotas } from './orgs.ts';
 import { createApp, createRelease, deploy, scale } from './apps.ts';
-import { nodeAssignments } from './instances.ts';
+import { nodeAssignments, reportInstanceState } from './instances.ts';
+import { advanceDeploys } from './deploys.ts';
 
 const t = await makeTestControl('placement');
 after(() => t.close());
@@ -37,10 +38,14 @@ test('a deploy places its instances through the scheduler: InstancePlaced events
   assert.equal(n1[0]!.desired, 'running');
 });
 
-test('a redeploy stops the old instances and places new ones; scaling down stops the newest', async () => {
+test('a redeploy replaces the old instances (rolling, deploys.test.ts); scaling down stops the newest', async () => {
   await createRelease(control, acme, 'shop', { image: IMAGE, processes: { web: { cpu: 1, memory: '1Gi', count: 2 } } });
   const old = await running();
   await deploy(control, acme, 'shop', 'prod', { release: 2 });
+  for (let step = 0; step < 10 && (await running()).some((i) => i.release !== 2); step++) {
+    await advanceDeploys(control, 1);
+    for (const i of (await control.read()).instances.values()) if (i.desired === 'running' && i.actual !== 'healthy') await reportInstanceState(control, { kind: 'node', node: i.node, tokenId: 't' }, i.node, i.id, { state: 'healthy' });
+  }
   const now = await running();
   assert.equal(now.length, 2);
   assert.ok(now.every((i) => i.release === 2 && !old.some((o) => o.id === i.id)));

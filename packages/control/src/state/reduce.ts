@@ -2,7 +2,7 @@
 // through it rebuilds the state, which is what `admin verify` compares against the live projection.
 import { TrcError, isEventType, type EnvName, type EventPayloads, type EventType } from '@trc/core';
 import type { StoredEvent } from '../store/store.ts';
-import { UNLIMITED, routeKey, type AppState, type ControlState, type EnvState } from './state.ts';
+import { UNLIMITED, routeKey, type AppState, type ControlState, type EnvState, type ReleaseState } from './state.ts';
 
 type Handler<T extends EventType> = (state: ControlState, payload: EventPayloads[T], event: StoredEvent) => void;
 
@@ -15,6 +15,24 @@ function app(state: ControlState, name: string, event: StoredEvent): AppState {
 function env(state: ControlState, appName: string, envName: EnvName, event: StoredEvent): EnvState {
   const found = app(state, appName, event).envs[envName];
   if (found === undefined) throw corrupt(event, `environment "${appName}/${envName}" does not exist`);
+  return found;
+}
+
+function release(state: ControlState, appName: string, version: number, event: StoredEvent): ReleaseState {
+  const found = app(state, appName, event).releases.find((r) => r.version === version);
+  if (found === undefined) throw corrupt(event, `release ${version} does not exist`);
+  return found;
+}
+
+/** Process types new in the release start at their manifest count; known ones keep their scale; gone ones go. */
+function scaleFor(target: EnvState, r: ReleaseState): void {
+  for (const [type, proc] of Object.entries(r.processes)) target.scale[type] ??= proc.count;
+  for (const type of Object.keys(target.scale)) if (!(type in r.processes)) delete target.scale[type];
+}
+
+function deployOf(target: EnvState, deployId: string, event: StoredEvent): EnvState['deploys'][number] {
+  const found = target.deploys.find((d) => d.id === deployId);
+  if (found === undefined) throw corrupt(event, `deploy ${deployId} does not exist`);
   return found;
 }
 
@@ -43,22 +61,22 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     s.apps.delete(p.app);
   },
   EnvironmentCreated: (s, p, e) => {
-    app(s, p.app, e).envs[p.env] = { name: p.env, release: null, deploys: [], scale: {}, secrets: null, restarts: {} };
+    app(s, p.app, e).envs[p.env] = { name: p.env, release: null, deploys: [], scale: {}, secrets: null, restarts: {}, rollout: null };
   },
   ReleaseCreated: (s, p, e) => {
     app(s, p.app, e).releases.push({ version: p.version, image: p.image, digest: p.digest, processes: p.processes, manifest: p.manifest, createdAt: e.time });
   },
   DeployStarted: (s, p, e) => {
     const target = env(s, p.app, p.env, e);
-    const release = app(s, p.app, e).releases.find((r) => r.version === p.release);
-    if (release === undefined) throw corrupt(e, `release ${p.release} does not exist`);
+    const r = release(s, p.app, p.release, e);
+    const previousRelease = target.release;
     target.release = p.release;
-    target.deploys.push({ id: p.deployId, release: p.release, startedAt: e.time });
+    for (const d of target.deploys) if (d.status === 'rolling') d.status = 'superseded';
+    target.deploys.push({ id: p.deployId, release: p.release, startedAt: e.time, status: 'rolling' });
+    target.rollout = { deployId: p.deployId, release: p.release, previousRelease, rollback: false };
     // A deploy replaces every instance, so it supersedes any pending restart.
     target.restarts = {};
-    // Process types new in this release start at their manifest count; known ones keep their scale.
-    for (const [type, proc] of Object.entries(release.processes)) target.scale[type] ??= proc.count;
-    for (const type of Object.keys(target.scale)) if (!(type in release.processes)) delete target.scale[type];
+    scaleFor(target, r);
   },
   ProcessScaled: (s, p, e) => {
     env(s, p.app, p.env, e).scale[p.processType] = p.count;
@@ -153,6 +171,33 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     instance.actual = 'exited';
     instance.detail = p.message;
     if (instance.desired === 'stopped') s.instances.delete(p.instanceId);
+  },
+  DeployCompleted: (s, p, e) => {
+    const target = env(s, p.app, p.env, e);
+    deployOf(target, p.deployId, e).status = 'completed';
+    target.rollout = null;
+  },
+  DeployFailed: (s, p, e) => {
+    const target = env(s, p.app, p.env, e);
+    deployOf(target, p.deployId, e).status = 'failed';
+    if (p.previousRelease === null) {
+      target.rollout = null;
+      return;
+    }
+    const previous = release(s, p.app, p.previousRelease, e);
+    target.release = p.previousRelease;
+    target.rollout = { deployId: p.deployId, release: p.previousRelease, previousRelease: null, rollback: true };
+    scaleFor(target, previous);
+    // A secret rotation still pending restarts the previous release's instances, not the failed one's.
+    for (const [type, pending] of Object.entries(target.restarts)) {
+      if (type in previous.processes) target.restarts[type] = { ...pending, release: previous.version, digest: previous.digest };
+      else delete target.restarts[type];
+    }
+  },
+  DeployRolledBack: (s, p, e) => {
+    const target = env(s, p.app, p.env, e);
+    deployOf(target, p.deployId, e).status = 'rolled-back';
+    target.rollout = null;
   },
   BackupPolicyChanged: (s, p) => {
     s.backupPolicy = { enabled: p.enabled, intervalHours: p.intervalHours, retention: p.retention, disabledEnvs: [...p.disabledEnvs] };

@@ -32,6 +32,18 @@ export interface DeployState {
   readonly id: string;
   readonly release: number;
   readonly startedAt: string;
+  /** rolling until DeployCompleted / DeployFailed (then rolled-back once the rollback is done); superseded by a later deploy. */
+  status: 'rolling' | 'completed' | 'failed' | 'rolled-back' | 'superseded';
+}
+
+/** A rolling replacement in progress: instances of other releases are replaced by ones of `release`, one step at a time. */
+export interface Rollout {
+  readonly deployId: string;
+  readonly release: number;
+  /** What a failure turns back to; null on a first deploy (nothing older to return to). */
+  readonly previousRelease: number | null;
+  /** True after a DeployFailed: this rollout restores the previous release and never fails itself. */
+  readonly rollback: boolean;
 }
 
 export interface SecretBundleState {
@@ -57,6 +69,7 @@ export interface EnvState {
   scale: Record<string, number>;
   secrets: SecretBundleState | null;
   restarts: Record<string, PendingRestart>;
+  rollout: Rollout | null;
 }
 
 export interface AppState {

@@ -138,6 +138,24 @@ export interface EventPayloads {
   BackupPolicyChanged: { readonly enabled: boolean; readonly intervalHours: number; readonly retention: number; readonly disabledEnvs: readonly string[] };
   /** The instance passed its memory cap and was killed (ADR 0012): `message` says so in those words. */
   InstanceOomKilled: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly memoryBytes: number; readonly message: string };
+  /** Every instance of the deployed release passed its health check and no older instance is left. */
+  DeployCompleted: { readonly deployId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly release: number };
+  /**
+   * A new instance of the rollout exited or failed its health check: the rollout stops and, when there is a
+   * previous release, turns around towards it (the environment's release is `previousRelease` again).
+   */
+  DeployFailed: {
+    readonly deployId: string;
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly release: number;
+    readonly previousRelease: number | null;
+    readonly instanceId: string;
+    readonly reason: string;
+  };
+  /** The rollback after a DeployFailed finished: every instance runs `release` (the previous one) again. */
+  DeployRolledBack: { readonly deployId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly release: number };
 }
 
 export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';

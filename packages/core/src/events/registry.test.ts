@@ -36,6 +36,9 @@ const PINNED = [
   'InstanceRescheduleBlocked',
   'BackupPolicyChanged',
   'InstanceOomKilled',
+  'DeployCompleted',
+  'DeployFailed',
+  'DeployRolledBack',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

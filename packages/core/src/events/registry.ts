@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
   'InstanceRescheduleBlocked',
   'BackupPolicyChanged',
   'InstanceOomKilled',
+  'DeployCompleted',
+  'DeployFailed',
+  'DeployRolledBack',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

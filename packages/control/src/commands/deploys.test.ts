@@ -1,0 +1,192 @@
+// Rolling deploys: a new release replaces instances one step at a time (max unavailable), each step waiting
+// for health; a new instance that exits stops the rollout and rolls back to the previous release.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { addNode, makeTestControl, operator, orgActor, IMAGE } from '../test-support/control.ts';
+import { createOrg } from './orgs.ts';
+import { createApp, createRelease, deploy, getApp } from './apps.ts';
+import { advanceDeploys } from './deploys.ts';
+import { reportInstanceState, reportOomKill } from './instances.ts';
+import type { Actor } from './actor.ts';
+import type { InstanceState } from '../state/state.ts';
+import type { Control } from './control.ts';
+
+const GI = 2 ** 30;
+const acme = orgActor('acme');
+const nodeActor = (node: string): Actor => ({ kind: 'node', node, tokenId: `tok_${node}` });
+const image = (c: string): string => `registry.example/acme/web@sha256:${c.repeat(64)}`;
+
+async function world(seed: string): Promise<{ control: Control; head: () => Promise<number>; close: () => Promise<void>; types: (after: number) => Promise<string[]> }> {
+  const t = await makeTestControl(seed);
+  const { control } = t;
+  await createOrg(control, operator, { name: 'acme' });
+  for (const n of ['n1', 'n2', 'n3']) await addNode(control, n, 8, 16 * GI);
+  await createApp(control, acme, { org: 'acme', name: 'shop' });
+  await createRelease(control, acme, 'shop', { image: IMAGE, processes: { web: { cpu: 1, memory: '1Gi', count: 3 } } });
+  await createRelease(control, acme, 'shop', { image: image('b'), processes: { web: { cpu: 1, memory: '1Gi', count: 3 } } });
+  await createRelease(control, acme, 'shop', { image: image('c'), processes: { web: { cpu: 1, memory: '1Gi', count: 3 } } });
+  return {
+    control,
+    head: () => t.store.headSeq(),
+    close: () => t.close(),
+    types: async (afterSeq) => (await t.store.read({ afterSeq })).map((e) => e.type),
+  };
+}
+
+async function running(control: Control): Promise<InstanceState[]> {
+  return [...(await control.read()).instances.values()].filter((i) => i.desired === 'running' && i.app === 'shop');
+}
+
+/** The node agents' part: every instance not yet healthy passes its health check. */
+async function nodesReportHealthy(control: Control): Promise<void> {
+  for (const i of await running(control)) if (i.actual !== 'healthy') await reportInstanceState(control, nodeActor(i.node), i.node, i.id, { state: 'healthy' });
+}
+
+/** Drives a rollout to its end with healthy instances, checking the availability bound after every step. */
+async function rollToEnd(control: Control, maxUnavailable: number, count: number): Promise<number> {
+  let steps = 0;
+  for (; steps < 20; steps++) {
+    await advanceDeploys(control, maxUnavailable);
+    const now = await running(control);
+    assert.equal(now.length, count, 'a step stops exactly as many instances as it places');
+    assert.ok(now.filter((i) => i.actual !== 'healthy').length <= maxUnavailable, `more than ${maxUnavailable} unavailable`);
+    const env = (await getApp(control, acme, 'shop')).envs.prod!;
+    if (env.rollout === null) return steps;
+    await nodesReportHealthy(control);
+  }
+  assert.fail('the rollout did not finish in 20 steps');
+}
+
+test('a first deploy places everything at once and completes when every instance is healthy', async () => {
+  const w = await world('deploy-first');
+  try {
+    const result = await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    assert.deepEqual([result.instances, result.rolling], [3, 0]);
+    assert.equal((await advanceDeploys(w.control, 1)).events, 0, 'not complete before the instances are healthy');
+    await nodesReportHealthy(w.control);
+    const before = await w.head();
+    assert.equal((await advanceDeploys(w.control, 1)).events, 1);
+    assert.deepEqual(await w.types(before), ['DeployCompleted']);
+    const env = (await getApp(w.control, acme, 'shop')).envs.prod!;
+    assert.equal(env.rollout, null);
+    assert.deepEqual((await w.control.verify()).ok, true);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a deploy of a new release replaces instances one at a time, each new one healthy before the next old one stops', async () => {
+  const w = await world('deploy-rolling');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    await nodesReportHealthy(w.control);
+    await advanceDeploys(w.control, 1);
+    const old = await running(w.control);
+    const before = await w.head();
+    const result = await deploy(w.control, acme, 'shop', 'prod', { release: 2 });
+    assert.deepEqual([result.instances, result.rolling], [0, 3]);
+    assert.deepEqual(await w.types(before), ['DeployStarted'], 'nothing is stopped when the deploy starts');
+    assert.equal((await getApp(w.control, acme, 'shop')).envs.prod!.rollout?.release, 2);
+    const steps = await rollToEnd(w.control, 1, 3);
+    assert.equal(steps, 3);
+    const final = await running(w.control);
+    assert.ok(final.every((i) => i.release === 2 && i.digest === `sha256:${'b'.repeat(64)}` && !old.some((o) => o.id === i.id)));
+    const types = (await w.types(before)).filter((t) => t !== 'InstanceStateReported');
+    assert.deepEqual(types, ['DeployStarted', ...Array(3).fill(['InstanceStopRequested', 'InstancePlaced']).flat(), 'DeployCompleted']);
+    const deploys = (await w.control.read()).apps.get('shop')!.envs.prod!.deploys;
+    assert.deepEqual(deploys.map((d) => d.status), ['completed', 'completed']);
+    assert.equal((await w.control.verify()).ok, true);
+  } finally {
+    await w.close();
+  }
+});
+
+test('max unavailable 2 replaces two instances per step', async () => {
+  const w = await world('deploy-two');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    await nodesReportHealthy(w.control);
+    await advanceDeploys(w.control, 1);
+    await deploy(w.control, acme, 'shop', 'prod', { release: 2 });
+    const before = await w.head();
+    await advanceDeploys(w.control, 2);
+    assert.deepEqual(await w.types(before), ['InstanceStopRequested', 'InstancePlaced', 'InstanceStopRequested', 'InstancePlaced']);
+    assert.equal(await rollToEnd(w.control, 2, 3), 2);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a new instance that exits fails the deploy; the rollout turns back and the old release keeps serving', async () => {
+  const w = await world('deploy-fail');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    await nodesReportHealthy(w.control);
+    await advanceDeploys(w.control, 1);
+    await deploy(w.control, acme, 'shop', 'prod', { release: 2 });
+    await rollToEnd(w.control, 1, 3);
+    const before = await w.head();
+    const { deployId } = await deploy(w.control, acme, 'shop', 'prod', { release: 3 });
+    await advanceDeploys(w.control, 1);
+    const bad = (await running(w.control)).find((i) => i.release === 3)!;
+    await reportOomKill(w.control, nodeActor(bad.node), bad.node, bad.id);
+    // Still waiting on the failed instance: no further old instance is stopped.
+    const failedStep = await advanceDeploys(w.control, 1);
+    assert.equal(failedStep.events, 1);
+    const failed = (await w.control.deps.store.read({ afterSeq: before, types: ['DeployFailed'] }))[0]!;
+    assert.deepEqual(failed.payload, { deployId, app: 'shop', org: 'acme', env: 'prod', release: 3, previousRelease: 2, instanceId: bad.id, reason: `instance ${bad.id} (web) of release 3 reported exited: memory limit exceeded: web instance ${bad.id} used its whole 1Gi cap and was killed` });
+    const env = (await getApp(w.control, acme, 'shop')).envs.prod!;
+    assert.equal(env.release, 2);
+    assert.deepEqual(env.rollout, { deployId, release: 2, previousRelease: null, rollback: true });
+    const serving = (await running(w.control)).filter((i) => i.release === 2);
+    assert.equal(serving.length, 2, 'the two old instances never stopped');
+    await rollToEnd(w.control, 1, 3);
+    const final = await running(w.control);
+    assert.ok(final.every((i) => i.release === 2));
+    assert.ok(serving.every((s) => final.some((f) => f.id === s.id)), 'the rollback replaced only the failed instance');
+    const types = (await w.types(before)).filter((t) => t.startsWith('Deploy'));
+    assert.deepEqual(types, ['DeployStarted', 'DeployFailed', 'DeployRolledBack']);
+    const deploys = (await w.control.read()).apps.get('shop')!.envs.prod!.deploys;
+    assert.deepEqual(deploys.map((d) => d.status), ['completed', 'completed', 'rolled-back']);
+    assert.equal((await w.control.verify()).ok, true);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a failing first deploy has nothing to return to: it stops rolling and says why', async () => {
+  const w = await world('deploy-fail-first');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    const bad = (await running(w.control))[0]!;
+    await reportInstanceState(w.control, nodeActor(bad.node), bad.node, bad.id, { state: 'unhealthy', detail: 'GET /healthz: 503' });
+    await advanceDeploys(w.control, 1);
+    const env = (await w.control.read()).apps.get('shop')!.envs.prod!;
+    assert.equal(env.rollout, null);
+    assert.equal(env.release, 1);
+    assert.equal(env.deploys[0]!.status, 'failed');
+    assert.equal((await advanceDeploys(w.control, 1)).events, 0);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a deploy during a rollout supersedes it: the newest release is rolled out over both older ones', async () => {
+  const w = await world('deploy-supersede');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    await nodesReportHealthy(w.control);
+    await advanceDeploys(w.control, 1);
+    await deploy(w.control, acme, 'shop', 'prod', { release: 2 });
+    await advanceDeploys(w.control, 1);
+    await nodesReportHealthy(w.control);
+    const result = await deploy(w.control, acme, 'shop', 'prod', { release: 3 });
+    assert.equal(result.rolling, 3);
+    await rollToEnd(w.control, 1, 3);
+    assert.ok((await running(w.control)).every((i) => i.release === 3));
+    const deploys = (await w.control.read()).apps.get('shop')!.envs.prod!.deploys;
+    assert.deepEqual(deploys.map((d) => d.status), ['completed', 'superseded', 'completed']);
+  } finally {
+    await w.close();
+  }
+});
