@@ -30,4 +30,10 @@ export const AGENT_CODES = {
   TRC_SECRETS_STAGE_NOT_TMPFS: { kind: 'bug', status: 500, summary: "The agent's secrets directory is not on tmpfs or ramfs (or does not exist), so secrets would reach a disk; nothing is written." },
   TRC_SECRETS_STAGE_GROUP_UNKNOWN: { kind: 'user', status: 400, summary: "The manifest opts in to a group-readable secrets file, but the group is not in the image's /etc/group." },
   TRC_SECRETS_STAGE_EXISTS: { kind: 'bug', status: 500, summary: 'A secrets file is already staged for this instance id (a previous instance was not removed).' },
+  TRC_AGENT_CONFIG_INVALID: { kind: 'user', status: 400, summary: "The agent's options are invalid or missing: no --control URL, no join token for a first start, a node name, subnet or memory size that cannot be parsed." },
+  TRC_AGENT_UNAUTHORIZED: { kind: 'user', status: 401, summary: "The control plane refused the agent's join token or node token." },
+  TRC_AGENT_CONTROL_UNAVAILABLE: { kind: 'bug', status: 503, summary: 'The control plane could not be reached, timed out, or closed the event stream; the agent retries and resyncs.' },
+  TRC_AGENT_CONTROL_REJECTED: { kind: 'bug', status: 502, summary: 'The control plane answered a node API call with an unexpected error status; the message carries its code.' },
+  TRC_AGENT_STATE_INVALID: { kind: 'bug', status: 500, summary: "A file of the agent's state directory (node.json, an instance record) is not valid JSON of the expected shape." },
+  TRC_AGENT_INSTANCE_START_FAILED: { kind: 'user', status: 422, summary: 'An instance could not be started as its release asks: no process type of that name in the manifest, or the image gives no command; the instance is reported exited with the reason.' },
 } as const;

@@ -1,0 +1,300 @@
+// The node agent: converges the instances running on this node to the control plane's assignments.
+// Assignments arrive through the event stream (any event naming the node triggers a pass) with a periodic
+// full resync as the safety net; passes run one at a time. See README.md for the flow.
+import { performance } from 'node:perf_hooks';
+import { isTrcError, type ErrorCode } from '@trc/core';
+import { HealthMonitor } from '../health/monitor.ts';
+import type { InstanceNetwork } from '../network/network.ts';
+import type { ExitInfo, RuntimeDriver } from '../runtime/runtime.ts';
+import type { Assignment, ControlPlane, NodeCapacity, ReportedState } from './control-client.ts';
+import { planInstance } from './instance-plan.ts';
+import type { InstanceStarter, PhaseTimings } from './instance-starter.ts';
+import type { InstanceRecord, PendingReport, RecordStore } from './records.ts';
+
+export interface AgentOptions {
+  readonly control: ControlPlane;
+  readonly driver: RuntimeDriver;
+  readonly network: InstanceNetwork;
+  readonly starter: InstanceStarter;
+  readonly records: RecordStore;
+  readonly capacity: NodeCapacity;
+  readonly heartbeatMs?: number;
+  /** The safety net: a full pass even when no event arrived. */
+  readonly resyncMs?: number;
+  readonly stopGraceMs?: number;
+  readonly log?: (line: string) => void;
+  /** Called when an instance first passes its health check, with the time each phase took (benchmarks). */
+  readonly onHealthy?: (id: string, timings: PhaseTimings) => void;
+}
+
+/** What adoption found when the agent started. */
+export interface AdoptionSummary {
+  readonly running: readonly { id: string; pid: number | undefined }[];
+  readonly exited: readonly string[];
+  readonly removed: readonly string[];
+}
+
+export class Agent {
+  readonly #o: AgentOptions;
+  readonly #log: (line: string) => void;
+  readonly #monitors = new Map<string, HealthMonitor>();
+  readonly #starting = new Map<string, Promise<void>>();
+  readonly #stopping = new Set<string>();
+  readonly #exitHandled = new Set<string>();
+  /** Starts that failed: not retried until the agent restarts (the control plane decides what next). */
+  readonly #failed = new Set<string>();
+  readonly #timings = new Map<string, PhaseTimings>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #abort = new AbortController();
+  #pass: Promise<void> = Promise.resolve();
+  #queued = false;
+  #lastSeq = 0;
+  #stopped = false;
+  #streamDone: Promise<void> = Promise.resolve();
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  /** The runtime calls this once per instance that stopped (also for exits adoption found). */
+  handleExit(id: string, exit: ExitInfo): void {
+    this.#monitors.get(id)?.stop();
+    this.#monitors.delete(id);
+    if (this.#stopping.has(id) || this.#exitHandled.has(id)) return;
+    const record = this.#o.records.get(id);
+    if (record === undefined || record.exited === true) return;
+    this.#exitHandled.add(id);
+    this.#log(`instance ${id} ${exit.message}`);
+    const report: PendingReport = exit.reason === 'memory limit exceeded' ? { state: 'exited', detail: exit.message, oom: true } : { state: 'exited', detail: exit.message };
+    void this.#o.records.update(id, { exited: true }).then(() => this.#report(id, report));
+  }
+
+  /**
+   * Takes over what a previous agent left: the runtime's instances (never killed or started twice), their
+   * networks, and their health checks; instances whose record is gone are removed.
+   */
+  async adopt(): Promise<AdoptionSummary> {
+    const { driver, network, records, starter } = this.#o;
+    await records.load();
+    const report = await driver.adopt();
+    const running = report.running.filter((i) => records.get(i.id) !== undefined);
+    // An exit the previous agent saw but did not get to report (the runtime tells each exit only once).
+    for (const info of report.exited) this.handleExit(info.id, info.exit ?? { reason: 'unknown', exitCode: undefined, message: 'stopped while the agent was away' });
+    const net = await network.reconcile(running.map((i) => ({ instanceId: i.id, orgId: records.get(i.id)!.org })));
+    const removed: string[] = [];
+    for (const id of [...net.lost, ...report.running.filter((i) => records.get(i.id) === undefined).map((i) => i.id), ...report.created.map((i) => i.id)]) {
+      await this.#remove(id, 'lost');
+      removed.push(id);
+    }
+    for (const r of records.all()) {
+      if (removed.includes(r.id)) continue;
+      const info = running.find((i) => i.id === r.id);
+      if (info !== undefined) this.#watch(r);
+      else if (r.exited !== true && !report.exited.some((e) => e.id === r.id)) {
+        // Neither running nor exited in the runtime: its start never finished. Clean it up; a pass restarts it.
+        await starter.cleanup(r.id);
+        await records.delete(r.id);
+        removed.push(r.id);
+      }
+    }
+    return { running: running.filter((i) => !removed.includes(i.id)).map((i) => ({ id: i.id, pid: i.pid })), exited: report.exited.map((i) => i.id), removed };
+  }
+
+  /** Heartbeats, the event stream and the resync timer; the first pass runs at once. */
+  async run(): Promise<void> {
+    await this.#heartbeat();
+    this.#timers.push(setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs ?? 5_000));
+    this.#timers.push(setInterval(() => this.resync(), this.#o.resyncMs ?? 30_000));
+    this.#streamDone = this.#follow();
+    this.resync();
+    await this.#pass;
+  }
+
+  /** Stops timers, health checks and the stream. Instances keep running: a new agent adopts them. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#abort.abort();
+    for (const m of this.#monitors.values()) m.stop();
+    this.#monitors.clear();
+    await this.#pass.catch(() => undefined);
+    await Promise.allSettled([...this.#starting.values()]);
+    await this.#streamDone.catch(() => undefined);
+  }
+
+  /** Queues one full pass (coalesced: at most one waits behind the running one). */
+  resync(): Promise<void> {
+    if (this.#stopped) return this.#pass;
+    if (this.#queued) return this.#pass;
+    this.#queued = true;
+    this.#pass = this.#pass.then(async () => {
+      this.#queued = false;
+      if (this.#stopped) return;
+      await this.#converge().catch((error: unknown) => this.#log(`pass failed: ${describe(error)}`));
+    });
+    return this.#pass;
+  }
+
+  /** Resolves once no start is in flight and no pass is queued (tests, benchmarks). */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 100 && (this.#starting.size > 0 || this.#queued); i++) {
+      await Promise.allSettled([...this.#starting.values()]);
+      await this.#pass;
+    }
+  }
+
+  async #converge(): Promise<void> {
+    const { control, records } = this.#o;
+    const assignments = await control.assignments();
+    await this.#flushReports();
+    const byId = new Map(assignments.map((a) => [a.id, a]));
+    for (const a of assignments) {
+      const known = records.get(a.id) !== undefined;
+      if (a.desired === 'running' && !known && !this.#starting.has(a.id) && !this.#failed.has(a.id)) this.#launch(a);
+      else if (a.desired === 'stopped' && known && !this.#starting.has(a.id)) await this.#remove(a.id, 'stopped');
+      else if (a.desired === 'stopped' && !known && !this.#starting.has(a.id) && a.actual !== 'stopped' && a.actual !== 'exited') await this.#send(a.id, { state: 'stopped', detail: 'never started on this node' });
+    }
+    // Gone from the control plane altogether (an app deleted, a report acknowledged): nothing to keep.
+    for (const r of records.all()) if (!byId.has(r.id) && !this.#starting.has(r.id)) await this.#remove(r.id, 'unassigned');
+  }
+
+  #launch(a: Assignment): void {
+    const timings: PhaseTimings = {};
+    const run = async (): Promise<void> => {
+      const { control, records, starter } = this.#o;
+      await this.#send(a.id, { state: 'starting' });
+      const t0 = performance.now();
+      const plan = planInstance(await control.instanceSpec(a.id));
+      timings.spec = performance.now() - t0;
+      const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
+      await records.put(base);
+      const attachment = await starter.start(plan, timings);
+      const record = (await records.update(plan.id, { address: attachment.address }))!;
+      this.#timings.set(plan.id, timings);
+      this.#log(`instance ${plan.id} (${plan.app}/${plan.processType}) started at ${attachment.address}`);
+      this.#watch(record, performance.now());
+    };
+    const started = run()
+      .catch(async (error: unknown) => {
+        this.#failed.add(a.id);
+        this.#log(`instance ${a.id} did not start: ${describe(error)}`);
+        await this.#o.starter.cleanup(a.id).catch(() => undefined);
+        await this.#o.records.delete(a.id);
+        await this.#send(a.id, { state: 'exited', detail: `start failed: ${describe(error)}` });
+      })
+      .finally(() => {
+        this.#starting.delete(a.id);
+        // The assignment may have changed while it started (a stop, a replacement).
+        void this.resync();
+      });
+    this.#starting.set(a.id, started);
+  }
+
+  /** Health: the manifest's check, probed from the host at the instance's address; none means healthy once running. */
+  #watch(record: InstanceRecord, startedAt?: number): void {
+    if (this.#stopped) return;
+    const healthy = (detail: string): void => {
+      const t = this.#timings.get(record.id);
+      if (t !== undefined && startedAt !== undefined && t.health === undefined) {
+        t.health = performance.now() - startedAt;
+        this.#o.onHealthy?.(record.id, t);
+      }
+      if (this.#o.records.get(record.id)?.lastReported !== 'healthy') void this.#report(record.id, { state: 'healthy', detail });
+    };
+    if (record.healthCheck === undefined || record.port === undefined || record.address === undefined) {
+      healthy('running (no health check)');
+      return;
+    }
+    const monitor = new HealthMonitor({
+      target: { host: record.address, port: record.port },
+      check: record.healthCheck,
+      onTransition: (state, detail) => (state === 'healthy' ? healthy(detail) : void this.#report(record.id, { state: 'unhealthy', detail })),
+    });
+    this.#monitors.set(record.id, monitor);
+    monitor.start();
+  }
+
+  /** Stops (SIGTERM, then SIGKILL after the grace period) and removes an instance; reports it when asked to stop. */
+  async #remove(id: string, why: 'stopped' | 'unassigned' | 'lost'): Promise<void> {
+    const { driver, records, starter } = this.#o;
+    this.#stopping.add(id);
+    this.#monitors.get(id)?.stop();
+    this.#monitors.delete(id);
+    try {
+      const info = await driver.inspect(id).catch(() => undefined);
+      if (info !== undefined && (info.state === 'running' || info.state === 'paused')) await driver.stop(id, { graceMs: this.#o.stopGraceMs ?? 10_000 });
+      await starter.cleanup(id);
+      const record = records.get(id);
+      await records.delete(id);
+      if (why === 'stopped') await this.#send(id, { state: 'stopped' });
+      if (why === 'lost' && record !== undefined) await this.#send(id, { state: 'exited', detail: 'its network namespace was gone when the agent restarted' });
+      this.#log(`instance ${id} removed (${why})`);
+    } finally {
+      this.#stopping.delete(id);
+    }
+  }
+
+  async #report(id: string, report: PendingReport): Promise<void> {
+    const record = this.#o.records.get(id);
+    if (record !== undefined) await this.#o.records.update(id, { lastReported: report.state, pending: [...(record.pending ?? []), report] });
+    await this.#flushReports();
+  }
+
+  /** Sends every queued report in order; one the control plane could not take stays for the next pass. */
+  async #flushReports(): Promise<void> {
+    for (const r of this.#o.records.all()) {
+      let pending = [...(r.pending ?? [])];
+      while (pending.length > 0) {
+        if (!(await this.#send(r.id, pending[0]!))) break;
+        pending = pending.slice(1);
+        await this.#o.records.update(r.id, { pending });
+      }
+    }
+  }
+
+  /** True once delivered, or refused for good (the instance is no longer the control plane's). */
+  async #send(id: string, report: PendingReport): Promise<boolean> {
+    try {
+      if (report.oom === true) await this.#o.control.reportOom(id);
+      else await this.#o.control.reportState(id, report.state as ReportedState, report.detail);
+      return true;
+    } catch (error) {
+      if (isTrcError(error) && error.code === 'TRC_AGENT_CONTROL_REJECTED') return true;
+      this.#log(`report ${report.state} of ${id} not delivered yet: ${describe(error)}`);
+      return false;
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.#o.control.heartbeat(this.#o.capacity);
+    } catch (error) {
+      this.#log(`heartbeat failed: ${describe(error)}`);
+    }
+  }
+
+  /** Follows the events naming this node; each one triggers a pass. Reconnects after a second when cut. */
+  async #follow(): Promise<void> {
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      try {
+        await this.#o.control.followEvents(this.#lastSeq, (event) => {
+          this.#lastSeq = Math.max(this.#lastSeq, event.seq);
+          void this.resync();
+        }, this.#abort.signal);
+      } catch (error) {
+        if (attempt === 0 || attempt % 30 === 0) this.#log(`event stream: ${describe(error)}`);
+      }
+      if (this.#stopped) return;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        this.#abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (isTrcError(error)) return `${error.code as ErrorCode}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,172 @@
+// The agent's HTTP client of the control plane's node API (`/v1/nodes/...`, `/v1/events?follow=1`). The
+// agent never imports @trc/control: this file is the whole contract, in the control plane's JSON shapes.
+import { TrcError, userError } from '@trc/core';
+
+export interface NodeCapacity {
+  readonly cores: number;
+  readonly memoryBytes: number;
+  readonly reservedMemoryBytes: number;
+}
+
+export type ReportedState = 'starting' | 'healthy' | 'unhealthy' | 'exited' | 'stopped';
+
+/** One entry of GET /v1/nodes/:node/assignments. */
+export interface Assignment {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly processType: string;
+  readonly release: number;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly node: string;
+  readonly desired: 'running' | 'stopped';
+  readonly actual: string;
+}
+
+/** GET /v1/nodes/:node/instances/:instance/spec. */
+export interface InstanceSpecResponse {
+  readonly id: string;
+  readonly app: string;
+  readonly org: string;
+  readonly env: string;
+  readonly processType: string;
+  readonly release: number;
+  readonly image: string;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly cpu: number;
+  readonly memoryBytes: number;
+  readonly manifest?: string;
+}
+
+export interface StreamedEvent {
+  readonly seq: number;
+  readonly type: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+/** The control plane as the agent sees it; a port so the reconciler can be tested without HTTP. */
+export interface ControlPlane {
+  register(name: string, capacity: NodeCapacity): Promise<string>;
+  heartbeat(capacity: NodeCapacity): Promise<void>;
+  assignments(): Promise<Assignment[]>;
+  instanceSpec(instanceId: string): Promise<InstanceSpecResponse>;
+  /** The TRC_SECRETS_V1 file bytes. Never logged. */
+  instanceSecrets(instanceId: string): Promise<Uint8Array>;
+  reportState(instanceId: string, state: ReportedState, detail?: string): Promise<void>;
+  reportOom(instanceId: string): Promise<void>;
+  /** Streams the events naming this node after `afterSeq` until `signal` aborts or the server closes. */
+  followEvents(afterSeq: number, onEvent: (event: StreamedEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface HttpControlPlaneOptions {
+  /** e.g. `http://127.0.0.1:7700` (no `/v1`). */
+  readonly base: string;
+  readonly node: string;
+  /** The node token; set after register(). */
+  token?: string;
+  readonly timeoutMs?: number;
+}
+
+export class HttpControlPlane implements ControlPlane {
+  readonly #base: string;
+  readonly #node: string;
+  readonly #timeoutMs: number;
+  #token: string | undefined;
+
+  constructor(options: HttpControlPlaneOptions) {
+    this.#base = options.base.replace(/\/+$/, '');
+    this.#node = options.node;
+    this.#token = options.token;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  setToken(token: string): void {
+    this.#token = token;
+  }
+
+  async #request(method: string, path: string, body?: unknown, token = this.#token): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.#base}/v1${path}`, {
+        method,
+        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      throw new TrcError('TRC_AGENT_CONTROL_UNAVAILABLE', `the control plane at ${this.#base} could not be reached (${method} ${path.split('?')[0]})`, { hint: 'check --control and that platform-control runs; the agent retries', cause: error });
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    let code = '';
+    let message = text.slice(0, 300);
+    try {
+      const parsed = JSON.parse(text) as { code?: string; message?: string };
+      code = parsed.code ?? '';
+      message = parsed.message ?? message;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    if (res.status === 401) throw userError('TRC_AGENT_UNAUTHORIZED', `the control plane refused the node's token (${code}: ${message})`, 'give a valid join token, or remove the state directory\'s node.json to join again');
+    throw new TrcError('TRC_AGENT_CONTROL_REJECTED', `${method} ${path.split('?')[0]} answered ${res.status} ${code}: ${message}`, { details: { status: res.status, code } });
+  }
+
+  async register(name: string, capacity: NodeCapacity): Promise<string> {
+    const res = await this.#request('POST', '/nodes', { name, ...capacity });
+    const body = (await res.json()) as { token: string };
+    this.#token = body.token;
+    return body.token;
+  }
+
+  async heartbeat(capacity: NodeCapacity): Promise<void> {
+    await (await this.#request('POST', `/nodes/${this.#node}/heartbeat`, capacity)).body?.cancel();
+  }
+
+  async assignments(): Promise<Assignment[]> {
+    return (await (await this.#request('GET', `/nodes/${this.#node}/assignments`)).json()) as Assignment[];
+  }
+
+  async instanceSpec(instanceId: string): Promise<InstanceSpecResponse> {
+    return (await (await this.#request('GET', `/nodes/${this.#node}/instances/${instanceId}/spec`)).json()) as InstanceSpecResponse;
+  }
+
+  async instanceSecrets(instanceId: string): Promise<Uint8Array> {
+    return new Uint8Array(await (await this.#request('GET', `/nodes/${this.#node}/instances/${instanceId}/secrets`)).arrayBuffer());
+  }
+
+  async reportState(instanceId: string, state: ReportedState, detail?: string): Promise<void> {
+    await (await this.#request('POST', `/nodes/${this.#node}/instances/${instanceId}/state`, { state, ...(detail === undefined ? {} : { detail: detail.slice(0, 500) }) })).body?.cancel();
+  }
+
+  async reportOom(instanceId: string): Promise<void> {
+    await (await this.#request('POST', `/nodes/${this.#node}/instances/${instanceId}/oom`)).body?.cancel();
+  }
+
+  async followEvents(afterSeq: number, onEvent: (event: StreamedEvent) => void, signal: AbortSignal): Promise<void> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.#base}/v1/events?follow=1&after=${afterSeq}`, { headers: { authorization: `Bearer ${this.#token ?? ''}` }, signal });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new TrcError('TRC_AGENT_CONTROL_UNAVAILABLE', `the control plane's event stream at ${this.#base} could not be reached`, { hint: 'the agent resyncs its assignments periodically meanwhile', cause: error });
+    }
+    if (!res.ok || res.body === null) throw new TrcError('TRC_AGENT_CONTROL_REJECTED', `GET /events?follow=1 answered ${res.status}`);
+    const decoder = new TextDecoder();
+    let buffered = '';
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let newline;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (line.trim() !== '') onEvent(JSON.parse(line) as StreamedEvent);
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw new TrcError('TRC_AGENT_CONTROL_UNAVAILABLE', 'the control plane closed the event stream', { cause: error });
+    }
+  }
+}

@@ -1,0 +1,18 @@
+// Health transitions: reported once each; healthy on the first pass, unhealthy only after N failures in a row.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HealthMonitor } from './monitor.ts';
+
+test('the monitor reports healthy on the first passing probe and unhealthy after three failures in a row, each transition once', async () => {
+  const results = [false, true, true, false, false, true, false, false, false, false, true];
+  const seen: string[] = [];
+  let k = 0;
+  const monitor = new HealthMonitor({
+    target: { host: '127.0.0.1', port: 1 },
+    check: { kind: 'tcp', intervalMs: 1000, timeoutMs: 100 },
+    onTransition: (state) => seen.push(`${k}:${state}`),
+    probe: async () => ({ ok: results[k++]!, detail: '' }),
+  });
+  for (let i = 0; i < results.length; i++) await monitor.check();
+  assert.deepEqual(seen, ['2:healthy', '9:unhealthy', '11:healthy']);
+});

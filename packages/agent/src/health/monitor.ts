@@ -1,0 +1,69 @@
+// Probes one instance every interval and reports transitions only: healthy after a passing probe,
+// unhealthy after `failuresBeforeUnhealthy` failing ones in a row (so one slow answer does not flap).
+import type { HealthCheck } from '@trc/core';
+import { probe as defaultProbe, type ProbeResult, type ProbeTarget } from './prober.ts';
+
+export type HealthState = 'healthy' | 'unhealthy';
+
+export interface HealthMonitorOptions {
+  readonly target: ProbeTarget;
+  readonly check: HealthCheck;
+  readonly onTransition: (state: HealthState, detail: string) => void;
+  readonly failuresBeforeUnhealthy?: number;
+  /** Replaces the real prober (tests of the transition rules). */
+  readonly probe?: (target: ProbeTarget, check: HealthCheck) => Promise<ProbeResult>;
+}
+
+export class HealthMonitor {
+  readonly #options: HealthMonitorOptions;
+  readonly #threshold: number;
+  #state: HealthState | undefined;
+  #failures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#options = options;
+    this.#threshold = options.failuresBeforeUnhealthy ?? 3;
+  }
+
+  get state(): HealthState | undefined {
+    return this.#state;
+  }
+
+  /** The first probe runs at once: a fresh instance should count as soon as it answers. */
+  start(): void {
+    void this.#tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+
+  /** One probe and its consequence; exported for tests that step it by hand. */
+  async check(): Promise<void> {
+    const result = await (this.#options.probe ?? defaultProbe)(this.#options.target, this.#options.check);
+    if (this.#stopped) return;
+    if (result.ok) {
+      this.#failures = 0;
+      if (this.#state !== 'healthy') this.#set('healthy', result.detail);
+      return;
+    }
+    this.#failures++;
+    if (this.#failures >= this.#threshold && this.#state !== 'unhealthy') this.#set('unhealthy', result.detail);
+  }
+
+  #set(state: HealthState, detail: string): void {
+    this.#state = state;
+    this.#options.onTransition(state, detail);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped) return;
+    await this.check().catch(() => undefined);
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#tick(), this.#options.check.intervalMs);
+    this.#timer.unref();
+  }
+}
