@@ -6,6 +6,7 @@ import { runCli, type CommandSet } from './cli.ts';
 import type { CliIo, Command, CommandInput } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import { COMMANDS, NOUNS } from './registry.ts';
+import { commandName } from './help.ts';
 
 interface Captured {
   readonly io: CliIo;
@@ -86,10 +87,11 @@ test('--help at every level of the registry prints help on stdout and exits 0; e
   const set: CommandSet = { nouns: NOUNS, commands: COMMANDS, version: '0' };
   const levels = [['--help'], ['-h'], ...Object.keys(NOUNS).map((n) => [n, '--help'])];
   for (const cmd of COMMANDS) {
-    levels.push([cmd.noun, cmd.verb, '--help'], [cmd.noun, cmd.verb, '-h']);
+    const words = cmd.verb === '' ? [cmd.noun] : [cmd.noun, cmd.verb];
+    levels.push([...words, '--help'], [...words, '-h']);
     const c = captureIo();
-    assert.equal(await runCli([cmd.noun, cmd.verb, '--help'], set, c.io), EXIT.OK);
-    assert.match(c.out.join(''), new RegExp(`^platform ${cmd.noun} ${cmd.verb}: `));
+    assert.equal(await runCli([...words, '--help'], set, c.io), EXIT.OK);
+    assert.match(c.out.join(''), new RegExp(`^${commandName(cmd)}: `));
     assert.equal(c.out.join('').includes('--json'), cmd.read, `${cmd.noun} ${cmd.verb} --json`);
   }
   for (const argv of levels) {
@@ -104,7 +106,9 @@ test('the registry is consistent: unique noun/verb pairs, every noun summarised,
   const pairs = new Set<string>();
   for (const c of COMMANDS) {
     assert.match(c.noun, /^[a-z][a-z-]*$/);
-    assert.match(c.verb, /^[a-z][a-z-]*$/);
+    // An empty verb: the noun is a command by itself (`platform deploy`), and then its only one.
+    assert.match(c.verb, /^([a-z][a-z-]*)?$/);
+    if (c.verb === '') assert.equal(COMMANDS.filter((o) => o.noun === c.noun).length, 1, `${c.noun} is a command by itself and has verbs`);
     assert.ok(!pairs.has(`${c.noun} ${c.verb}`), `${c.noun} ${c.verb} twice`);
     pairs.add(`${c.noun} ${c.verb}`);
     assert.ok(c.noun in NOUNS, `noun ${c.noun} needs a line in NOUNS`);

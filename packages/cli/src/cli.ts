@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { formatError, isTrcError, TrcError, userError } from '@trc/core';
 import type { Command, CommandInput, CliIo } from './command.ts';
 import { EXIT } from './exit-codes.ts';
-import { commandFlags, commandHelp, nounHelp, topHelp, usageLine } from './help.ts';
+import { commandFlags, commandHelp, commandName, nounHelp, topHelp, usageLine } from './help.ts';
 import { didYouMean } from './suggest.ts';
 
 /** The commands the CLI knows, and a one-line summary per noun (see registry.ts). */
@@ -29,9 +29,18 @@ export async function runCli(argv: readonly string[], set: CommandSet, io: CliIo
   }
 }
 
+const AUTH_CODES = new Set(['TRC_CLI_NOT_LOGGED_IN', 'TRC_UNAUTHENTICATED', 'TRC_FORBIDDEN']);
+
 function report(e: unknown, io: CliIo): number {
+  // The control plane's answer, whatever its kind: the server already logged its own bugs.
+  if (isTrcError(e) && e.details.fromServer === true) {
+    io.stderr(`${formatError(e)}\n`);
+    return AUTH_CODES.has(e.code) ? EXIT.AUTH : EXIT.FAILURE;
+  }
   if (isTrcError(e) && e.kind === 'user') {
     io.stderr(`${formatError(e)}\n`);
+    if (AUTH_CODES.has(e.code)) return EXIT.AUTH;
+    if (e.code === 'TRC_CLI_UNREACHABLE') return EXIT.UNAVAILABLE;
     if (USAGE_CODES.has(e.code)) return EXIT.USAGE;
     return e.code === 'TRC_CLI_INPUT_UNREADABLE' ? EXIT.NO_INPUT : EXIT.FAILURE;
   }
@@ -62,6 +71,9 @@ async function dispatch(argv: readonly string[], set: CommandSet, io: CliIo): Pr
     throw userError('TRC_CLI_UNKNOWN_NOUN', `unknown noun '${noun}'`, suggestion(noun, Object.keys(set.nouns), "run 'platform --help' for the list"));
   }
   const verbs = set.commands.filter((c) => c.noun === noun);
+  // A noun that is a command by itself (`platform deploy --app A ...`) takes everything after it.
+  const alone = verbs.find((c) => c.verb === '');
+  if (alone !== undefined) return runCommand(alone, argv.slice(1), io);
   if (verb === undefined) {
     io.stderr(nounHelp(set, noun));
     return EXIT.USAGE;
@@ -74,7 +86,11 @@ async function dispatch(argv: readonly string[], set: CommandSet, io: CliIo): Pr
   if (command === undefined) {
     throw userError('TRC_CLI_UNKNOWN_VERB', `'platform ${noun}' has no verb '${verb}'`, suggestion(verb, verbs.map((c) => c.verb), `run 'platform ${noun} --help' for the list`));
   }
-  const input = parseCommandLine(command, rest);
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, args: readonly string[], io: CliIo): Promise<number> {
+  const input = parseCommandLine(command, args);
   if (input === 'help') {
     io.stdout(commandHelp(command));
     return EXIT.OK;
@@ -88,13 +104,13 @@ function parseCommandLine(command: Command, args: readonly string[]): CommandInp
   for (const [name, f] of Object.entries(flags)) {
     options[name] = { type: f.type, ...(f.short === undefined ? {} : { short: f.short }), ...(f.multiple === true ? { multiple: true } : {}) };
   }
-  const usageHint = `usage: ${usageLine(command)}; run 'platform ${command.noun} ${command.verb} --help'`;
+  const usageHint = `usage: ${usageLine(command)}; run '${commandName(command)} --help'`;
   // A lenient pass first: it names an unknown flag (with a did-you-mean) and lets --help win over other mistakes.
   const loose = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
   for (const token of loose.tokens) {
     if (token.kind === 'option' && !(token.name in flags)) {
       const names = Object.keys(flags).map((n) => `--${n}`);
-      throw userError('TRC_CLI_UNKNOWN_FLAG', `'platform ${command.noun} ${command.verb}' has no flag ${token.rawName}`, suggestion(`--${token.name}`, names, `its flags: ${names.join(', ')}`));
+      throw userError('TRC_CLI_UNKNOWN_FLAG', `'${commandName(command)}' has no flag ${token.rawName}`, suggestion(`--${token.name}`, names, `its flags: ${names.join(', ')}`));
     }
   }
   if (loose.values.help === true) return 'help';

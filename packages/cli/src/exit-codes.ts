@@ -6,8 +6,12 @@ export const EXIT = {
   FAILURE: 1,
   /** Usage error: unknown noun, verb or flag, wrong arguments. */
   USAGE: 2,
+  /** Not logged in, or the control plane refused the token (TRC_UNAUTHENTICATED, TRC_FORBIDDEN). */
+  AUTH: 3,
   /** A file named on the command line cannot be read (sysexits EX_NOINPUT). */
   NO_INPUT: 66,
+  /** The control plane cannot be reached (sysexits EX_UNAVAILABLE). */
+  UNAVAILABLE: 69,
   /** A bug in platform: printed with its stack (sysexits EX_SOFTWARE). */
   BUG: 70,
 } as const;

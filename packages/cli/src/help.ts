@@ -22,7 +22,7 @@ export function topHelp(set: CommandSet): string {
     'Flags:',
     ...table([['-h, --help', 'Show this help'], ['    --version', 'Print the version']]),
     '',
-    "Run 'platform <noun> --help' for a noun's verbs. Exit codes: 0 ok, 1 failure, 2 usage, 66 unreadable input, 70 bug (docs/cli.md).",
+    "Run 'platform <noun> --help' for a noun's verbs. Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in or refused, 66 unreadable input, 69 control plane unreachable, 70 bug (docs/cli.md).",
     '',
   ].join('\n');
 }
@@ -35,7 +35,7 @@ export function nounHelp(set: CommandSet, noun: string): string {
     `Usage: platform ${noun} <verb> [flags] [arguments]`,
     '',
     'Verbs:',
-    ...table(verbs.map((c) => [c.verb, c.summary])),
+    ...table(verbs.map((c) => [c.verb === '' ? '(none)' : c.verb, c.summary])),
     '',
     `Run 'platform ${noun} <verb> --help' for details.`,
     '',
@@ -47,12 +47,17 @@ export function commandFlags(command: Command): Record<string, FlagSpec> {
   return { ...command.flags, ...(command.read ? { json: JSON_FLAG } : {}), help: HELP_FLAG };
 }
 
+/** `platform apps create`, or `platform deploy` for a noun that is a command by itself. */
+export function commandName(command: Command): string {
+  return command.verb === '' ? `platform ${command.noun}` : `platform ${command.noun} ${command.verb}`;
+}
+
 export function usageLine(command: Command): string {
   const args = command.args.map((a) => {
     const name = a.variadic === true ? `${a.name}...` : a.name;
     return a.optional === true ? `[${name}]` : name;
   });
-  return ['platform', command.noun, command.verb, '[flags]', ...args].join(' ');
+  return [commandName(command), '[flags]', ...args].join(' ');
 }
 
 export function commandHelp(command: Command): string {
@@ -61,7 +66,7 @@ export function commandHelp(command: Command): string {
     const value = f.type === 'string' ? ` ${f.valueName ?? 'VALUE'}` : '';
     return [`${short}--${name}${value}`, f.description];
   });
-  const lines = [`platform ${command.noun} ${command.verb}: ${command.summary}`, '', `Usage: ${usageLine(command)}`, ''];
+  const lines = [`${commandName(command)}: ${command.summary}`, '', `Usage: ${usageLine(command)}`, ''];
   if (command.description !== undefined) lines.push(command.description, '');
   if (command.args.length > 0) lines.push('Arguments:', ...table(command.args.map((a) => [a.name, a.description])), '');
   lines.push('Flags:', ...table(flags), '');
