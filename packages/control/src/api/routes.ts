@@ -11,6 +11,7 @@ import * as routes from '../commands/routes.ts';
 import * as volumes from '../commands/volumes.ts';
 import { requireApp, requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
+import { projectionDrift } from '../commands/verify.ts';
 import { renderBundle } from './render.ts';
 import type { RouteDef } from './route.ts';
 import { bodies, ENV, INSTANCE_ID, IPV4, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
@@ -154,7 +155,7 @@ export const ROUTES: readonly RouteDef[] = [
     handler: async (c) => {
       requireOperator(c.actor, 'verify the log');
       const result = await c.control.verify();
-      if (!result.ok) throw userError('TRC_INTERNAL', `the projection does not match the replayed log at seq ${result.seq}`, result.difference);
+      if (!result.ok) throw projectionDrift(result);
       return { body: result };
     },
   },

@@ -67,7 +67,7 @@ test('another org cannot see or touch the app: it gets TRC_NOT_FOUND, as for an 
 
 test('the projection rebuilt from the log matches the live state (admin verify)', async () => {
   const result = await control.verify();
-  assert.equal(result.ok, true, result.difference);
+  assert.equal(result.ok, true, JSON.stringify(result.differences));
   assert.ok(result.events > 5);
 });
 

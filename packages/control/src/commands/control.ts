@@ -4,7 +4,8 @@
 import { TrcError, type EventPayloads, type EventType } from '@trc/core';
 import type { AggregateAppend, EventStore, StoredEvent } from '../store/store.ts';
 import { reduce } from '../state/reduce.ts';
-import { canonicalState, emptyState, type ControlState } from '../state/state.ts';
+import { emptyState, type ControlState } from '../state/state.ts';
+import { projectionDifferences, type VerifyResult } from './verify.ts';
 import { actorLabel, type Actor } from './actor.ts';
 import type { Random } from './tokens.ts';
 import type { SecretSealer } from '../secrets/sealer.ts';
@@ -65,8 +66,11 @@ export class Control {
     return stored;
   }
 
-  /** Replays the whole log into a fresh state and compares it with the live projection. */
-  async verify(): Promise<{ ok: boolean; seq: number; events: number; difference?: string }> {
+  /**
+   * Replays the whole log into a fresh state and compares it with the live projection: each difference names
+   * its projection, key and field (verify.ts), never a value.
+   */
+  async verify(): Promise<VerifyResult> {
     const live = await this.read();
     const replayed = emptyState();
     let events = 0;
@@ -79,12 +83,8 @@ export class Control {
       }
       if (page.length < PAGE || replayed.seq >= live.seq) break;
     }
-    const a = JSON.stringify(canonicalState(live));
-    const b = JSON.stringify(canonicalState(replayed));
-    if (a === b) return { ok: true, seq: live.seq, events };
-    let at = 0;
-    while (at < a.length && a[at] === b[at]) at += 1;
-    return { ok: false, seq: live.seq, events, difference: `live …${a.slice(Math.max(0, at - 60), at + 60)}… replayed …${b.slice(Math.max(0, at - 60), at + 60)}…` };
+    const { differences, truncated } = projectionDifferences(live, replayed);
+    return { ok: differences.length === 0, seq: live.seq, events, differences, ...(truncated ? { truncated } : {}) };
   }
 
   async #catchUp(): Promise<void> {

@@ -77,7 +77,7 @@ test('property: any command sequence replays to the same state, fails only with 
         }
         const verified = await t.control.verify();
         events += verified.events;
-        assert.equal(verified.ok, true, verified.difference);
+        assert.equal(verified.ok, true, JSON.stringify(verified.differences));
         const state = await t.control.read();
         for (const node of state.nodes.values()) {
           const used = [...state.instances.values()].filter((i) => i.desired === 'running' && i.node === node.name).reduce((s, i) => s + i.memoryBytes, 0);

@@ -18,4 +18,5 @@ export const CONTROL_CODES = {
   TRC_IPV4_IN_USE: { kind: 'user', status: 409, summary: 'The IPv4 address still carries routes, so it cannot be released.' },
   TRC_VOLUMES_TOO_FEW: { kind: 'user', status: 409, summary: 'A process type with local volumes has fewer free volumes than instances to place.' },
   TRC_VOLUME_IN_USE: { kind: 'user', status: 409, summary: 'The local volume is mounted by a running instance, so it cannot be deleted.' },
+  TRC_PROJECTION_DRIFT: { kind: 'bug', status: 500, summary: '`admin verify` found the live projection differs from a replay of the log; `problems` names each projection, key and field (never a value).' },
 } as const;
