@@ -9,9 +9,17 @@ export interface PlatformRun {
   readonly stderr: string;
 }
 
-export function runPlatform(args: readonly string[], options: { stdin?: string | Uint8Array; cwd?: string } = {}): Promise<PlatformRun> {
+export interface RunOptions {
+  readonly stdin?: string | Uint8Array;
+  readonly cwd?: string;
+  /** The whole environment of the child (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+}
+
+export function runPlatform(args: readonly string[], options: RunOptions = {}): Promise<PlatformRun> {
   return new Promise((resolve, reject) => {
-    const child = execFile(BIN, [...args], { timeout: 30_000, cwd: options.cwd, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const child = execFile(BIN, [...args], { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, env: options.env, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
         reject(error);
         return;

@@ -1,0 +1,61 @@
+// TEST-ONLY STAND-IN for the node agent (packages/agent), at the boundary we cannot reach yet: the real agent
+// is being built concurrently and is not usable here. It speaks the real node HTTP API of the control plane
+// (POST /v1/nodes with a join token, heartbeats, GET assignments, POST .../state) and reports every instance
+// it is asked to run as healthy at once, without running anything. The agent issue replaces it.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface NodeStandIn {
+  readonly name: string;
+  /** Instance ids it reported healthy, in order. */
+  readonly reportedHealthy: readonly string[];
+  /** Ends the loop; resolves once the last pass is over. Rejects if a pass failed. */
+  stop(): Promise<void>;
+}
+
+interface Assignment { readonly id: string; readonly desired: string; readonly actual: string }
+
+const PASS_INTERVAL_MS = 100;
+/** The loop ends by itself after this long even if nobody calls stop(). */
+const MAX_LIFETIME_MS = 5 * 60_000;
+
+async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${base}/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`node stand-in: ${method} ${path} answered ${res.status}: ${text}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+export async function startNodeStandIn(base: string, joinToken: string, name = 'stand-in-1'): Promise<NodeStandIn> {
+  const capacity = { cores: 16, memoryBytes: 64 * 2 ** 30, reservedMemoryBytes: 2 ** 30 };
+  const { token } = (await call(base, joinToken, 'POST', '/nodes', { name, ...capacity })) as { token: string };
+  const reportedHealthy: string[] = [];
+  let running = true;
+  const started = performance.now();
+  const loop = (async () => {
+    while (running && performance.now() - started < MAX_LIFETIME_MS) {
+      await call(base, token, 'POST', `/nodes/${name}/heartbeat`, capacity);
+      for (const a of (await call(base, token, 'GET', `/nodes/${name}/assignments`)) as Assignment[]) {
+        if (a.desired !== 'running' || a.actual === 'healthy') continue;
+        await call(base, token, 'POST', `/nodes/${name}/instances/${a.id}/state`, { state: 'healthy' });
+        reportedHealthy.push(a.id);
+      }
+      await sleep(PASS_INTERVAL_MS);
+    }
+  })();
+  // Held until stop() so a failed pass is reported there, not as an unhandled rejection.
+  let failure: unknown;
+  const done = loop.catch((e: unknown) => void (failure = e));
+  return {
+    name,
+    reportedHealthy,
+    async stop() {
+      running = false;
+      await done;
+      if (failure !== undefined) throw failure;
+    },
+  };
+}
