@@ -1,5 +1,7 @@
-// platform-edge: `--routes FILE --admin ADDR`. Loads the routes file, serves the admin endpoint,
-// reloads on SIGHUP, drains and exits on SIGTERM/SIGINT. Exit 2: bad usage or routes file; 1: cannot listen.
+// platform-edge: `--routes FILE --admin ADDR` (standalone) or `--control URL --token TOKEN --admin ADDR
+// [--public-address IP]` (follows the control plane, control-source/run.ts). Standalone loads the routes file,
+// serves the admin endpoint, reloads on SIGHUP, drains and exits on SIGTERM/SIGINT. Exit 2: bad usage, routes
+// file or refused token; 1: cannot listen.
 import process from 'node:process';
 import { isTrcError, TrcError, type Problem } from '@trc/core';
 import { formatSocketAddress, parseSocketAddress, type SocketAddress } from './config/address.ts';
@@ -9,37 +11,48 @@ import type { Server } from 'node:http';
 import { Edge } from './edge.ts';
 import { startAdminServer } from './admin/server.ts';
 import { JsonLinesEventSink } from './events/edge-events.ts';
+import { isIP } from 'node:net';
+import { runWithControlPlane, type ControlModeOptions } from './control-source/run.ts';
 
 export interface CliOptions {
   readonly routes: string;
   readonly admin: SocketAddress;
 }
 
-const USAGE = 'usage: platform-edge --routes FILE --admin ADDR   (ADDR like 127.0.0.1:9901 or [::1]:9901)';
+const USAGE = 'usage: platform-edge --routes FILE --admin ADDR | --control URL --token TOKEN --admin ADDR [--public-address IP]   (ADDR like 127.0.0.1:9901 or [::1]:9901)';
+const OPTIONS = ['routes', 'admin', 'control', 'token', 'public-address'] as const;
 
-export function parseArgs(argv: readonly string[]): CliOptions {
+/** Standalone (`--routes`) or control-plane mode (`--control`), never both. */
+export function parseArgs(argv: readonly string[]): CliOptions | ControlModeOptions {
   const values: Record<string, string> = {};
   const problems: Problem[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const m = /^--(routes|admin)(?:=(.*))?$/.exec(arg);
-    if (m === null) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (m === null || !(OPTIONS as readonly string[]).includes(m[1]!)) {
       problems.push({ path: arg, code: 'TRC_EDGE_USAGE', message: arg.startsWith('-') ? 'unknown option' : 'unexpected argument' });
       continue;
     }
     const value = m[2] ?? argv[++i];
+    // The token is never echoed back, even in a usage error.
     if (value === undefined || value === '') problems.push({ path: `--${m[1]}`, code: 'TRC_EDGE_USAGE', message: 'needs a value' });
     else values[m[1]!] = value;
   }
-  for (const key of ['routes', 'admin']) if (values[key] === undefined && !problems.some((p) => p.path === `--${key}`)) problems.push({ path: `--${key}`, code: 'TRC_EDGE_USAGE', message: 'is required' });
+  const controlMode = values.control !== undefined || values.token !== undefined || values['public-address'] !== undefined;
+  if (controlMode && values.routes !== undefined) problems.push({ path: '--routes', code: 'TRC_EDGE_USAGE', message: 'give either --routes (standalone) or --control (control plane), not both' });
+  const required = controlMode ? ['control', 'token', 'admin'] : ['routes', 'admin'];
+  for (const key of required) if (values[key] === undefined && !problems.some((p) => p.path === `--${key}`)) problems.push({ path: `--${key}`, code: 'TRC_EDGE_USAGE', message: 'is required' });
   let admin: SocketAddress | undefined;
   if (values.admin !== undefined) {
     const r = parseSocketAddress(values.admin);
     if (r.ok) admin = r.address;
     else problems.push({ path: '--admin', code: 'TRC_EDGE_USAGE', message: r.message });
   }
-  if (problems.length > 0 || admin === undefined || values.routes === undefined) throw new TrcError('TRC_EDGE_USAGE', 'platform-edge was started with bad options', { problems, hint: USAGE });
-  return { routes: values.routes, admin };
+  if (values.control !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(values.control)) problems.push({ path: '--control', code: 'TRC_EDGE_USAGE', message: 'must be the control plane\'s base URL, e.g. http://127.0.0.1:7700' });
+  if (values['public-address'] !== undefined && isIP(values['public-address']) === 0) problems.push({ path: '--public-address', code: 'TRC_EDGE_USAGE', message: 'must be an IP address, e.g. 198.51.100.7' });
+  if (problems.length > 0 || admin === undefined) throw new TrcError('TRC_EDGE_USAGE', 'platform-edge was started with bad options', { problems, hint: USAGE });
+  if (controlMode) return { control: values.control!, token: values.token!, admin, ...(values['public-address'] === undefined ? {} : { publicAddress: values['public-address'] }) };
+  return { routes: values.routes!, admin };
 }
 
 /** Formats an error for stderr, with the code of each problem so it can be looked up in docs/errors.md. */
@@ -58,14 +71,16 @@ function log(line: string): void {
 }
 
 async function main(): Promise<number> {
-  let options: CliOptions;
+  let parsed: CliOptions | ControlModeOptions;
   try {
-    options = parseArgs(process.argv.slice(2));
+    parsed = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (isTrcError(e)) process.stderr.write(`${describeError(e)}\n`);
     else throw e;
     return 2;
   }
+  if (!('routes' in parsed)) return runWithControlPlane(parsed, describeError);
+  const options = parsed;
   const source = new FileRouteSource(options.routes);
   let table: RouteTable;
   try {

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../commands/actor.ts';
 import type { Control } from '../commands/control.ts';
-import { matches, publicEvent, visibleTo } from '../commands/events.ts';
+import { viewOf } from '../commands/events.ts';
 import { forbidden } from '../commands/actor.ts';
 import { eventFilter } from './routes.ts';
 
@@ -16,7 +16,7 @@ export async function followEvents(control: Control, actor: Actor, query: Readon
   res.flushHeaders();
   const unsubscribe = control.deps.store.subscribe(
     (events) => {
-      const lines = events.filter((e) => visibleTo(actor, e) && matches(filter, e)).map((e) => `${JSON.stringify(publicEvent(e))}\n`);
+      const lines = events.map((e) => viewOf(actor, filter, e)).filter((e) => e !== undefined).map((e) => `${JSON.stringify(e)}\n`);
       if (lines.length > 0 && !res.destroyed) res.write(lines.join(''));
     },
     { afterSeq: filter.afterSeq ?? 0 },

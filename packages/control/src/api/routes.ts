@@ -9,6 +9,7 @@ import * as instances from '../commands/instances.ts';
 import { nodeInstanceSpec } from '../commands/node-instance-spec.ts';
 import * as routes from '../commands/routes.ts';
 import * as volumes from '../commands/volumes.ts';
+import * as edges from '../commands/edges.ts';
 import { requireApp, requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
 import { projectionDrift } from '../commands/verify.ts';
@@ -125,7 +126,7 @@ export const ROUTES: readonly RouteDef[] = [
   {
     method: 'POST', url: '/nodes/:node/instances/:instance/state', summary: 'The node agent reports what it observes of an instance (healthy = passed its health check).', tokens: ['node'],
     params: { node: NAME, instance: INSTANCE_ID }, body: bodies.instanceState, example: { state: 'healthy' },
-    handler: async (c) => ({ body: await instances.reportInstanceState(c.control, c.actor, c.params.node!, c.params.instance!, c.body as { state: 'healthy'; detail?: string }) }),
+    handler: async (c) => ({ body: await instances.reportInstanceState(c.control, c.actor, c.params.node!, c.params.instance!, c.body as { state: 'healthy'; detail?: string; address?: string }) }),
   },
   { method: 'PUT', url: '/ipv4-pool', summary: 'Set the IPv4 address pool (operator).', tokens: ['operator'], body: bodies.ipv4Pool, example: { addresses: ['203.0.113.10'] }, handler: async (c) => ({ body: await routes.setIpv4Pool(c.control, c.actor, c.body as { addresses: string[] }) }) },
   { method: 'GET', url: '/ipv4-pool', summary: 'The IPv4 address pool and its allocations (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read the IPv4 pool'), { body: { addresses: (await c.control.read()).ipv4Pool, allocated: [...(await c.control.read()).ipv4.values()] } }) },
@@ -162,14 +163,32 @@ export const ROUTES: readonly RouteDef[] = [
 
   // Events
   {
-    method: 'GET', url: '/events', summary: 'List events the token may see, oldest first; `follow=1` streams them as NDJSON.', tokens: ANYONE,
-    query: { after: SEQ_TEXT, limit: SEQ_TEXT, type: { type: 'string', maxLength: 1000 }, app: NAME, follow: { type: 'string', enum: ['0', '1'] } } satisfies Record<string, Schema>,
+    method: 'GET', url: '/events', summary: 'List events the token may see, oldest first; `follow=1` streams them as NDJSON; `edge=1` (node token) adds every routing event, type and seq only.', tokens: ANYONE,
+    query: { after: SEQ_TEXT, limit: SEQ_TEXT, type: { type: 'string', maxLength: 1000 }, app: NAME, follow: { type: 'string', enum: ['0', '1'] }, edge: { type: 'string', enum: ['0', '1'] } } satisfies Record<string, Schema>,
     handler: async (c) => ({ body: await listEvents(c.control, c.actor, eventFilter(c.query)) }),
+  },
+
+  // Edge proxies (a node's edge uses the node token)
+  {
+    method: 'GET', url: '/edge/routes', summary: 'The whole routing table for an edge proxy: listen address and port, PROXY setting, health check, running and healthy backends, and the event types to reload on.', tokens: ['node', 'operator'],
+    query: { publicAddress: { type: 'string', maxLength: 45 } } satisfies Record<string, Schema>,
+    handler: async (c) => ({ body: await edges.edgeTable(c.control, c.actor, c.query.publicAddress) }),
+  },
+  {
+    method: 'POST', url: '/edge/health', summary: 'An edge proxy reports a backend health transition (a PROXY mismatch says so); recorded as an event.', tokens: ['node', 'operator'], body: bodies.backendHealth,
+    example: { route: 'app/prod/db', address: '10.0.0.2:5432', healthy: false, reason: 'connection refused', proxyMismatch: false },
+    handler: async (c) => ({ body: await edges.reportBackendHealth(c.control, c.actor, c.body as edges.BackendHealthReport) }),
+  },
+  {
+    method: 'GET', url: '/apps/:app/routes/:route/status', summary: "A route's backends as the edges see them: healthy or not, and why (PROXY mismatches included).", tokens: USERS, params: { ...APP, route: NAME },
+    query: { env: ENV } satisfies Record<string, Schema>,
+    handler: async (c) => ({ body: await edges.routeStatus(c.control, c.actor, c.params.app!, c.params.route!, c.query.env as 'prod' | 'staging' | undefined) }),
   },
 ];
 
-export function eventFilter(query: Readonly<Record<string, string | undefined>>): { afterSeq?: number; limit?: number; types?: string[]; app?: string } {
+export function eventFilter(query: Readonly<Record<string, string | undefined>>): { afterSeq?: number; limit?: number; types?: string[]; app?: string; edge?: boolean } {
   return {
+    ...(query.edge === '1' ? { edge: true } : {}),
     ...(query.after === undefined ? {} : { afterSeq: Number(query.after) }),
     ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
     ...(query.type === undefined ? {} : { types: query.type.split(',').filter((t) => t !== '') }),

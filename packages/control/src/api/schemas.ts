@@ -42,7 +42,8 @@ export const bodies = {
   }),
   unsetSecrets: object({ keys: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 128 } } }),
   registerNode: object({ name: NAME, cores: { type: 'integer', minimum: 1, maximum: 100_000 }, memoryBytes: BYTES, reservedMemoryBytes: BYTES }),
-  instanceState: object({ state: { type: 'string', enum: ['starting', 'healthy', 'unhealthy', 'exited', 'stopped'] }, detail: { type: 'string', maxLength: 500 } }, ['state']),
+  backendHealth: object({ route: { type: 'string', maxLength: 200 }, address: { type: 'string', maxLength: 60 }, healthy: { type: 'boolean' }, reason: { type: 'string', maxLength: 500 }, proxyMismatch: { type: 'boolean' } }),
+  instanceState: object({ state: { type: 'string', enum: ['starting', 'healthy', 'unhealthy', 'exited', 'stopped'] }, detail: { type: 'string', maxLength: 500 }, address: { type: 'string', maxLength: 60 } }, ['state']),
   route: object({
     process: NAME,
     port: { type: 'integer', minimum: 1, maximum: 65535 },

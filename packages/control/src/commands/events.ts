@@ -2,12 +2,15 @@
 import type { StoredEvent } from '../store/store.ts';
 import { forbidden, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
+import { edgeWatches } from './edges.ts';
 
 export interface EventFilter {
   readonly afterSeq?: number;
   readonly limit?: number;
   readonly types?: readonly string[];
   readonly app?: string;
+  /** A node's edge asking for the routing events of every org as well (`edge=1`): those come without payload. */
+  readonly edge?: boolean;
 }
 
 /** Whether the actor may see the event: operators all; an org the events naming it; a node those naming it (its instances too). */
@@ -23,6 +26,18 @@ export function matches(filter: EventFilter, event: StoredEvent): boolean {
   if (filter.types !== undefined && filter.types.length > 0 && !filter.types.includes(event.type)) return false;
   if (filter.app !== undefined && (event.payload as { app?: unknown }).app !== filter.app) return false;
   return true;
+}
+
+/**
+ * The event as this reader gets it, or undefined. An edge runs on a node with the node's token and must
+ * reload on every routing change of every org, yet a node learns nothing of other orgs: with `edge` it gets
+ * those events as type and seq only, enough to know its table is stale (commands/edges.ts).
+ */
+export function viewOf(actor: Actor, filter: EventFilter, event: StoredEvent): StoredEvent | undefined {
+  if (!matches(filter, event)) return undefined;
+  if (visibleTo(actor, event)) return publicEvent(event);
+  if (filter.edge === true && actor.kind === 'node' && edgeWatches(event.type)) return { ...event, actor: '', payload: {} };
+  return undefined;
 }
 
 /** Token hashes stay inside the control plane even though they are not secrets themselves. */
@@ -43,7 +58,8 @@ export async function listEvents(control: Control, actor: Actor, filter: EventFi
   for (let rounds = 0; out.length < limit && rounds < 10_000; rounds++) {
     const page = await control.deps.store.read({ afterSeq: after, limit: MAX_PAGE, ...(filter.types !== undefined && filter.types.length > 0 ? { types: filter.types } : {}) });
     for (const event of page) {
-      if (visibleTo(actor, event) && matches(filter, event)) out.push(publicEvent(event));
+      const view = viewOf(actor, filter, event);
+      if (view !== undefined) out.push(view);
       if (out.length >= limit) break;
     }
     if (page.length < MAX_PAGE) break;

@@ -5,6 +5,7 @@ import { bundleContext } from './secrets.ts';
 import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
 import type { Change, Control, Intent } from './control.ts';
+import { isBackendAddress } from './edges.ts';
 import { planPlacements, runningOf, stopChange, type InstanceGroup } from './placement.ts';
 
 export interface InstanceView {
@@ -39,14 +40,15 @@ export async function nodeAssignments(control: Control, actor: Actor, node: stri
   return [...state.instances.values()].filter((i) => i.node === node).map(instanceView);
 }
 
-export async function reportInstanceState(control: Control, actor: Actor, node: string, instanceId: string, input: { state: InstanceActualState; detail?: string }): Promise<InstanceView> {
+export async function reportInstanceState(control: Control, actor: Actor, node: string, instanceId: string, input: { state: InstanceActualState; detail?: string; address?: string }): Promise<InstanceView> {
   if (actor.kind !== 'node' || actor.node !== node) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('report instance states (only the node running it may)');
   if (!INSTANCE_ACTUAL_STATES.includes(input.state)) throw new TrcError('TRC_INVALID_INPUT', `unknown instance state "${String(input.state).slice(0, 40)}"`, { hint: INSTANCE_ACTUAL_STATES.join(', ') });
+  if (input.address !== undefined && !isBackendAddress(input.address)) throw new TrcError('TRC_INVALID_INPUT', `instance address "${input.address.slice(0, 60)}" is not IP:port`, { hint: 'e.g. "10.0.3.7:8080" or "[fd00::7]:8080": where the edge reaches the instance\'s internal port' });
   const state = await control.read();
   const instance = state.instances.get(instanceId);
   if (instance === undefined || instance.node !== node) throw notFound(`instance "${instanceId}" on node "${node}"`);
   const aggregateId = aggregates.instance(instanceId);
-  const payload = { instanceId, app: instance.app, org: instance.org, node, state: input.state, ...(input.detail === undefined ? {} : { detail: input.detail.slice(0, 500) }) };
+  const payload = { instanceId, app: instance.app, org: instance.org, node, state: input.state, ...(input.detail === undefined ? {} : { detail: input.detail.slice(0, 500) }), ...(input.address === undefined ? {} : { address: input.address }) };
   await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'InstanceStateReported', payload }] }]);
   return instanceView({ ...instance, actual: input.state, detail: payload.detail });
 }

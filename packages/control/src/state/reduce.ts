@@ -135,6 +135,7 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     if (instance === undefined) return;
     instance.actual = p.state;
     instance.detail = p.detail;
+    if (p.address !== undefined) instance.address = p.address;
     if (instance.desired === 'stopped' && (p.state === 'stopped' || p.state === 'exited')) s.instances.delete(p.instanceId);
   },
   RestartCompleted: (s, p, e) => {
@@ -199,6 +200,9 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     deployOf(target, p.deployId, e).status = 'rolled-back';
     target.rollout = null;
   },
+  // Route backend health is read from the log by the route status (commands/edges.ts), not projected.
+  RouteBackendMarkedUnhealthy: () => undefined,
+  RouteBackendMarkedHealthy: () => undefined,
   BackupPolicyChanged: (s, p) => {
     s.backupPolicy = { enabled: p.enabled, intervalHours: p.intervalHours, retention: p.retention, disabledEnvs: [...p.disabledEnvs] };
   },

@@ -109,6 +109,8 @@ export interface InstanceState {
   desired: 'running' | 'stopped';
   actual: InstanceActualState | 'pending';
   detail: string | undefined;
+  /** `IP:port` where the edge reaches the instance, from its node's last report that named one. */
+  address?: string;
 }
 
 export interface RouteState {

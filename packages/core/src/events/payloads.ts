@@ -102,7 +102,16 @@ export interface EventPayloads {
   };
   InstanceStopRequested: { readonly instanceId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly node: string; readonly reason: InstanceChangeReason };
   /** What the node agent observed; `healthy` means the instance passed its health check. */
-  InstanceStateReported: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly state: InstanceActualState; readonly detail?: string };
+  InstanceStateReported: {
+    readonly instanceId: string;
+    readonly app: string;
+    readonly org: string;
+    readonly node: string;
+    readonly state: InstanceActualState;
+    readonly detail?: string;
+    /** Where the edge reaches the instance's internal port (`IP:port`), as its node sees it. */
+    readonly address?: string;
+  };
   RestartCompleted: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly bundleVersion: number; readonly digest: string };
   /** A public TCP route: the edge listens on `port` of `address` (null: the shared address). */
   RouteCreated: {
@@ -156,6 +165,27 @@ export interface EventPayloads {
   };
   /** The rollback after a DeployFailed finished: every instance runs `release` (the previous one) again. */
   DeployRolledBack: { readonly deployId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly release: number };
+  /**
+   * An edge proxy's health check of a route backend (`address` = IP:port) failed; `proxyMismatch` when the
+   * backend does not speak the PROXY protocol the route sends. `edge` names the node whose edge saw it.
+   */
+  RouteBackendMarkedUnhealthy: RouteBackendHealth;
+  /** An edge proxy's health check of a route backend passed again (or for the first time). */
+  RouteBackendMarkedHealthy: RouteBackendHealth;
+}
+
+/** The payload of both route backend health events. */
+export interface RouteBackendHealth {
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly route: string;
+  readonly address: string;
+  /** The instance behind the address when the control plane knows it. */
+  readonly instanceId?: string;
+  readonly reason: string;
+  readonly proxyMismatch: boolean;
+  readonly edge: string;
 }
 
 export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';

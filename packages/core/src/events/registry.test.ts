@@ -39,6 +39,8 @@ const PINNED = [
   'DeployCompleted',
   'DeployFailed',
   'DeployRolledBack',
+  'RouteBackendMarkedUnhealthy',
+  'RouteBackendMarkedHealthy',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

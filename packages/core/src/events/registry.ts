@@ -36,6 +36,8 @@ export const EVENT_TYPES = [
   'DeployCompleted',
   'DeployFailed',
   'DeployRolledBack',
+  'RouteBackendMarkedUnhealthy',
+  'RouteBackendMarkedHealthy',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
