@@ -29,7 +29,16 @@ async function call(base: string, token: string, method: string, path: string, b
   return text === '' ? undefined : JSON.parse(text);
 }
 
-export async function startNodeStandIn(base: string, joinToken: string, name = 'stand-in-1'): Promise<NodeStandIn> {
+export interface StandInOptions {
+  readonly name?: string;
+  /** What it reports for each new instance (default healthy); null reports nothing, like an agent that never boots them. */
+  readonly report?: 'healthy' | 'unhealthy' | null;
+}
+
+export async function startNodeStandIn(base: string, joinToken: string, options: StandInOptions = {}): Promise<NodeStandIn> {
+  const name = options.name ?? 'stand-in-1';
+  const report = options.report === undefined ? 'healthy' : options.report;
+  const reported = new Set<string>();
   const capacity = { cores: 16, memoryBytes: 64 * 2 ** 30, reservedMemoryBytes: 2 ** 30 };
   const { token } = (await call(base, joinToken, 'POST', '/nodes', { name, ...capacity })) as { token: string };
   const reportedHealthy: string[] = [];
@@ -39,9 +48,10 @@ export async function startNodeStandIn(base: string, joinToken: string, name = '
     while (running && performance.now() - started < MAX_LIFETIME_MS) {
       await call(base, token, 'POST', `/nodes/${name}/heartbeat`, capacity);
       for (const a of (await call(base, token, 'GET', `/nodes/${name}/assignments`)) as Assignment[]) {
-        if (a.desired !== 'running' || a.actual === 'healthy') continue;
-        await call(base, token, 'POST', `/nodes/${name}/instances/${a.id}/state`, { state: 'healthy' });
-        reportedHealthy.push(a.id);
+        if (a.desired !== 'running' || a.actual === 'healthy' || report === null || reported.has(a.id)) continue;
+        await call(base, token, 'POST', `/nodes/${name}/instances/${a.id}/state`, { state: report, ...(report === 'unhealthy' ? { detail: 'health check failed (stand-in)' } : {}) });
+        reported.add(a.id);
+        if (report === 'healthy') reportedHealthy.push(a.id);
       }
       await sleep(PASS_INTERVAL_MS);
     }
