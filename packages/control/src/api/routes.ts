@@ -1,5 +1,5 @@
 // The API route table: each handler only turns the validated request into one command call.
-import { parseMemoryQuantity, userError } from '@trc/core';
+import { parseMemoryQuantity } from '@trc/core';
 import * as orgs from '../commands/orgs.ts';
 import * as apps from '../commands/apps.ts';
 import * as secrets from '../commands/secrets.ts';

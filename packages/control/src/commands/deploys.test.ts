@@ -1,6 +1,6 @@
 // Rolling deploys: a new release replaces instances one step at a time (max unavailable), each step waiting
 // for health; a new instance that exits stops the rollout and rolls back to the previous release.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addNode, makeTestControl, operator, orgActor, IMAGE } from '../test-support/control.ts';
 import { createOrg } from './orgs.ts';

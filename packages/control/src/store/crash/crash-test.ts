@@ -24,7 +24,9 @@ export interface CrashTestOptions {
   /** Kill after between 1 and this many acknowledged events in a round. */
   readonly maxAcksBeforeKill?: number;
   /** Further checks after each round, on the reopened store with every event acknowledged so far. */
-  readonly verify?: (store: EventStore, log: readonly StoredEvent[], acknowledged: readonly Acknowledged[]) => Promise<void>;
+  readonly verify?: (store: EventStore, log: readonly StoredEvent[], acknowledged: readonly Acknowledged[], notes: readonly string[]) => Promise<void>;
+  /** The child to run (default crash-writer.ts: raw appends); it gets `{ location, writers, maxAppends, maxMs, round }` as JSON. */
+  readonly writer?: string;
 }
 
 export interface CrashTestReport {
@@ -44,11 +46,13 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Runs one child until it has acknowledged `killAfter` events, then SIGKILLs it. Bounded by `timeoutMs`. */
-function runChild(location: StoreLocation, writers: number, killAfter: number, timeoutMs: number): Promise<Acknowledged[]> {
+function runChild(writer: string, location: StoreLocation, writers: number, killAfter: number, timeoutMs: number, round: number): Promise<{ acked: Acknowledged[]; notes: string[] }> {
   return new Promise((resolve, reject) => {
-    const config = { location, writers, maxAppends: 1_000_000, maxMs: timeoutMs };
-    const child = spawn(process.execPath, [WRITER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const config = { location, writers, maxAppends: 1_000_000, maxMs: timeoutMs, round };
+    const child = spawn(process.execPath, [writer, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: Acknowledged[] = [];
+    // Lines starting with '#' are acknowledged higher-level writes (a command returned), checked by `verify`.
+    const notes: string[] = [];
     let partial = '';
     let stderr = '';
     let killed = false;
@@ -58,6 +62,10 @@ function runChild(location: StoreLocation, writers: number, killAfter: number, t
       const lines = (partial + d.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
+        if (line.startsWith('#')) {
+          notes.push(line.slice(1).trim());
+          continue;
+        }
         const [seq, aggregateId, version] = line.split(' ');
         acked.push({ seq: Number(seq), aggregateId: aggregateId!, aggregateVersion: Number(version) });
       }
@@ -69,7 +77,7 @@ function runChild(location: StoreLocation, writers: number, killAfter: number, t
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       // A line cut by the kill was never fully acknowledged: drop it.
-      if (killed && signal === 'SIGKILL') resolve(acked);
+      if (killed && signal === 'SIGKILL') resolve({ acked, notes });
       else reject(new Error(`crash writer ended before the kill (code ${code}, signal ${signal}, ${acked.length} acks): ${stderr}`));
     });
   });
@@ -88,16 +96,18 @@ export function checkAfterCrash(log: readonly StoredEvent[], acknowledged: reado
 export async function runCrashTest(options: CrashTestOptions): Promise<CrashTestReport> {
   const random = seededRandom(options.seed);
   const acknowledged: Acknowledged[] = [];
+  const notes: string[] = [];
   const report: CrashTestReport = { rounds: [] };
   for (let round = 0; round < options.rounds; round++) {
     const killAfter = 1 + Math.floor(random() * (options.maxAcksBeforeKill ?? 400));
-    const acked = await runChild(options.location, options.writers ?? 16, killAfter, 20_000);
+    const { acked, notes: written } = await runChild(options.writer ?? WRITER, options.location, options.writers ?? 16, killAfter, 20_000, round);
     acknowledged.push(...acked);
+    notes.push(...written);
     const store = await openStore(options.location, () => new Date());
     try {
       const log = await store.read();
       checkAfterCrash(log, acknowledged);
-      await options.verify?.(store, log, acknowledged);
+      await options.verify?.(store, log, acknowledged, notes);
       report.rounds.push({ killedAfterAcks: killAfter, acknowledged: acked.length, head: log.length });
     } finally {
       await store.close();
