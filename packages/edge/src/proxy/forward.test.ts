@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import { once } from 'node:events';
+import process from 'node:process';
 import type { DecodedProxyV2Header } from '@trc/core/proxy-v2/header';
 import { connectTo, echoServer, freeAddress, proxyAwareServer, readAll, roundTrip, routeSpec, startServer, testEdge, waitFor, type Host } from '../testing/loopback.ts';
 
@@ -127,4 +128,43 @@ test('half-close is propagated both ways: the backend answers after the client c
   await waitFor('the late client bytes at the backend', () => Buffer.concat(received).toString() === 'still here');
   await backend.close();
   await server2.close();
+});
+
+test('byte counters include open connections when read, and the rest once they close', async () => {
+  const backend = await echoServer();
+  await using t = testEdge();
+  const listen = await freeAddress();
+  await t.edge.applyRoutes({ routes: [routeSpec('bytes', listen, [backend.address])] });
+  const labels = { route: 'bytes', backend: `127.0.0.1:${backend.address.port}` };
+  const client = await connectTo(listen);
+  client.write('hello');
+  await once(client, 'data');
+  assert.equal(t.edge.metrics.get('trc_edge_backend_bytes_in_total', labels), 5);
+  assert.equal(t.edge.metrics.get('trc_edge_backend_bytes_out_total', labels), 5);
+  client.end('abc');
+  await once(client, 'close');
+  await waitFor('the connection to close at the edge', () => t.edge.status().routes[0]!.backends[0]!.active_connections === 0);
+  assert.equal(t.edge.metrics.get('trc_edge_backend_bytes_in_total', labels), 8);
+  assert.equal(t.edge.metrics.get('trc_edge_backend_bytes_out_total', labels), 8);
+  await backend.close();
+});
+
+test('an established connection holds no timer of its own (idle timeouts are one sweep per route)', async () => {
+  const backend = await echoServer();
+  await using t = testEdge();
+  const listen = await freeAddress();
+  await t.edge.applyRoutes({ routes: [routeSpec('timers', listen, [backend.address])] });
+  const open = async (): Promise<Socket> => {
+    const c = await connectTo(listen);
+    c.write('x');
+    await once(c, 'data');
+    return c;
+  };
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const clients = [await open()];
+  const withOne = timers();
+  for (let i = 0; i < 20; i++) clients.push(await open());
+  assert.equal(timers(), withOne);
+  for (const c of clients) c.destroy();
+  await backend.close();
 });

@@ -77,6 +77,41 @@ test('idle connections are closed after the idle timeout', async () => {
   await backend.close();
 });
 
+test('bytes in either direction alone keep a connection open past the idle timeout', async () => {
+  let backendSide: Socket | undefined;
+  const backend = await startServer('127.0.0.1', (s) => {
+    backendSide = s;
+    s.resume();
+  });
+  await using t = testEdge();
+  const listen = await freeAddress();
+  await t.edge.applyRoutes({ routes: [routeSpec('busy', listen, [backend.address], { idleTimeoutMs: 300 })] });
+  const client = await connectTo(listen);
+  let closed = false;
+  client.once('close', () => (closed = true));
+  client.resume();
+  const tick = (write: () => void): Promise<void> =>
+    new Promise((resolve) => {
+      let n = 0;
+      const timer = setInterval(() => {
+        write();
+        if (++n === 12) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+    });
+  // 12 x 50 ms is twice the idle timeout: client bytes only, then backend bytes only.
+  await tick(() => client.write('c'));
+  await waitFor('the backend side of the connection', () => backendSide !== undefined);
+  assert.equal(closed, false, 'client-to-backend bytes count as activity');
+  await tick(() => backendSide!.write('b'));
+  assert.equal(closed, false, 'backend-to-client bytes count as activity');
+  // Then silence: the edge cuts it.
+  await once(client, 'close');
+  await backend.close();
+});
+
 test('excess connections beyond max_connections are closed at once and counted', async () => {
   const backend = await echoServer();
   await using t = testEdge();
