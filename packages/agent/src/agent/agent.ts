@@ -47,6 +47,7 @@ export class Agent {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #abort = new AbortController();
   #pass: Promise<void> = Promise.resolve();
+  #flushing: Promise<void> = Promise.resolve();
   #queued = false;
   #lastSeq = 0;
   #stopped = false;
@@ -67,7 +68,7 @@ export class Agent {
     this.#exitHandled.add(id);
     this.#log(`instance ${id} ${exit.message}`);
     const report: PendingReport = exit.reason === 'memory limit exceeded' ? { state: 'exited', detail: exit.message, oom: true } : { state: 'exited', detail: exit.message };
-    void this.#o.records.update(id, { exited: true }).then(() => this.#report(id, report));
+    void this.#o.records.update(id, { exited: true }).catch(() => undefined).then(() => this.#report(id, report));
   }
 
   /**
@@ -235,22 +236,31 @@ export class Agent {
     }
   }
 
+  /** Queues a report in the instance's record (so a restart still sends it), then sends the queue. Never throws. */
   async #report(id: string, report: PendingReport): Promise<void> {
-    const record = this.#o.records.get(id);
-    if (record !== undefined) await this.#o.records.update(id, { lastReported: report.state, pending: [...(record.pending ?? []), report] });
-    await this.#flushReports();
+    try {
+      const record = this.#o.records.get(id);
+      if (record !== undefined) await this.#o.records.update(id, { lastReported: report.state, pending: [...(record.pending ?? []), report] });
+      await this.#flushReports();
+    } catch (error) {
+      this.#log(`report ${report.state} of ${id} not queued: ${describe(error)}`);
+    }
   }
 
-  /** Sends every queued report in order; one the control plane could not take stays for the next pass. */
-  async #flushReports(): Promise<void> {
-    for (const r of this.#o.records.all()) {
-      let pending = [...(r.pending ?? [])];
-      while (pending.length > 0) {
-        if (!(await this.#send(r.id, pending[0]!))) break;
-        pending = pending.slice(1);
-        await this.#o.records.update(r.id, { pending });
+  /** Sends every queued report in order, one flush at a time; one the control plane could not take stays for the next pass. */
+  #flushReports(): Promise<void> {
+    const run = async (): Promise<void> => {
+      for (const r of this.#o.records.all()) {
+        for (let i = 0; i < 100; i++) {
+          const next = this.#o.records.get(r.id)?.pending?.[0];
+          if (next === undefined || !(await this.#send(r.id, next))) break;
+          const current = this.#o.records.get(r.id);
+          if (current !== undefined) await this.#o.records.update(r.id, { pending: (current.pending ?? []).slice(1) });
+        }
       }
-    }
+    };
+    this.#flushing = this.#flushing.then(run, run);
+    return this.#flushing;
   }
 
   /** True once delivered, or refused for good (the instance is no longer the control plane's). */
@@ -260,7 +270,10 @@ export class Agent {
       else await this.#o.control.reportState(id, report.state as ReportedState, report.detail);
       return true;
     } catch (error) {
-      if (isTrcError(error) && error.code === 'TRC_AGENT_CONTROL_REJECTED') return true;
+      if (isTrcError(error) && error.code === 'TRC_AGENT_CONTROL_REJECTED') {
+        this.#log(`report ${report.oom === true ? 'oom' : report.state} of ${id} refused: ${describe(error)}`);
+        return true;
+      }
       this.#log(`report ${report.state} of ${id} not delivered yet: ${describe(error)}`);
       return false;
     }

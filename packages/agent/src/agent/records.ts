@@ -30,6 +30,8 @@ export interface InstanceRecord {
 export class RecordStore {
   readonly #dir: string;
   readonly #records = new Map<string, InstanceRecord>();
+  /** Writes go one at a time, so two updates of one record never interleave their rename. */
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -62,8 +64,18 @@ export class RecordStore {
   async put(record: InstanceRecord): Promise<void> {
     this.#records.set(record.id, record);
     const file = path.join(this.#dir, `${record.id}.json`);
-    await writeFile(`${file}.tmp`, JSON.stringify(record), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    await this.#serial(async () => {
+      // Deleted meanwhile: do not bring it back.
+      if (this.#records.get(record.id) === undefined) return;
+      await writeFile(`${file}.tmp`, JSON.stringify(this.#records.get(record.id)), { mode: 0o600 });
+      await rename(`${file}.tmp`, file);
+    });
+  }
+
+  #serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.#writes.then(fn, fn);
+    this.#writes = next.catch(() => undefined);
+    return next;
   }
 
   async update(id: string, change: Partial<InstanceRecord>): Promise<InstanceRecord | undefined> {
@@ -76,6 +88,6 @@ export class RecordStore {
 
   async delete(id: string): Promise<void> {
     this.#records.delete(id);
-    await rm(path.join(this.#dir, `${id}.json`), { force: true });
+    await this.#serial(() => rm(path.join(this.#dir, `${id}.json`), { force: true }));
   }
 }

@@ -1,0 +1,105 @@
+// Shared set-up of the agent's end-to-end test and benchmark (root only): a real control plane program, a
+// real docker-registry with a busybox image, a tmpfs for secrets, and unique network names; all torn down.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startControl, type RunningControl } from '../../../control/src/test-support/program.ts';
+import { detectCgroupLayout } from '../cgroups/layout.ts';
+import { removeCgroup } from '../cgroups/limits.ts';
+import { RoutedInstanceNetwork } from '../network/routed/routed-network.ts';
+import { busyboxLayerTar, buildImage, pushImage } from './image-builder.ts';
+import { startRegistry, type TestRegistry } from './registry.ts';
+import { startAgent, type AgentConfig, type RunningAgent } from '../agent/assemble.ts';
+import type { PhaseTimings } from '../agent/instance-starter.ts';
+
+export const isRoot = process.getuid?.() === 0;
+export const hasRunc = spawnSync('runc', ['--version']).status === 0;
+export const skipReason: string | false = !isRoot ? 'needs root' : !hasRunc ? 'needs runc (scripts/system-deps.sh installs it)' : false;
+
+export interface Harness {
+  readonly work: string;
+  readonly control: RunningControl;
+  readonly registry: TestRegistry;
+  /** `127.0.0.1:<port>/e2e/busybox@sha256:...` */
+  readonly image: string;
+  readonly operator: string;
+  /** The agents' log lines (never secret values), for failure messages. */
+  readonly logs: string[];
+  readonly config: (name: string, onHealthy?: (id: string, t: PhaseTimings) => void) => AgentConfig;
+  api(method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  startAgent(name: string, joinToken?: string, onHealthy?: (id: string, t: PhaseTimings) => void): Promise<RunningAgent>;
+  /** Polls `fn` until it returns a value other than undefined; bounded in time. */
+  until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  close(agents: readonly (RunningAgent | undefined)[]): Promise<void>;
+}
+
+export async function startHarness(label: string): Promise<Harness> {
+  const work = mkdtempSync(path.join(tmpdir(), `trc-${label}-`));
+  const secretsDir = path.join(work, 'secrets');
+  mkdirSync(secretsDir);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', secretsDir]).status !== 0) throw new Error('cannot mount a tmpfs for the secrets');
+  const registry = await startRegistry();
+  const built = buildImage({ layers: [{ tar: await busyboxLayerTar() }], config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin:/usr/bin'] } });
+  const digest = await pushImage(registry, 'e2e/busybox', 'v1', built);
+  const control = await startControl(path.join(work, 'control'), ['--node-timeout', '60']);
+  const operator = /operator token \(shown once, store it now\): (trc_op_\S+)/.exec(control.stdout())?.[1];
+  if (operator === undefined) throw new Error('no operator token printed');
+  const tag = (process.pid % 36 ** 3).toString(36).padStart(3, '0');
+  const cgroupParent = `/trc-${label}-${process.pid}`;
+  const logs: string[] = [];
+  const config = (name: string, onHealthy?: (id: string, t: PhaseTimings) => void): AgentConfig => ({
+    control: control.base, stateDir: path.join(work, `agent-${name}`), nodeName: name,
+    capacity: { cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
+    subnet: `198.18.${process.pid % 250}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
+    secretsDir, cgroupParent, adminListen: { host: '127.0.0.1', port: 0 },
+    log: (line) => logs.push(`${name}: ${line}`),
+    heartbeatMs: 1000, resyncMs: 2000, stopGraceMs: 2000, pollMs: 100,
+    ...(onHealthy === undefined ? {} : { onHealthy }),
+  });
+  const api = async (method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: any; text: string }> => {
+    const res = await fetch(`${control.base}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed, text };
+  };
+  return {
+    work, control, registry, operator, config, api, logs,
+    image: `${registry.host}/e2e/busybox@${digest}`,
+    startAgent: (name, joinToken, onHealthy) => startAgent({ ...config(name, onHealthy), ...(joinToken === undefined ? {} : { joinToken }) }),
+    async until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+      const deadline = performance.now() + timeoutMs;
+      for (let i = 0; i < 10_000; i++) {
+        const value = await fn();
+        if (value !== undefined) return value;
+        if (performance.now() > deadline) break;
+        await sleep(150);
+      }
+      throw new Error(`timed out waiting for ${what}; agent log:\n${logs.slice(-30).join('\n')}`);
+    },
+    async close(agents) {
+      for (const a of agents) {
+        if (a === undefined) continue;
+        await a.close().catch(() => undefined);
+        for (const i of await a.driver.list().catch(() => [])) await a.driver.remove(i.id, { force: true }).catch(() => undefined);
+      }
+      const net = new RoutedInstanceNetwork();
+      const c = config('cleanup');
+      await net.setupNode({ subnet: c.subnet, table: c.table, netnsPrefix: c.netnsPrefix, interfacePrefix: c.interfacePrefix, stateDir: path.join(work, 'net-cleanup') }).catch(() => undefined);
+      // reconcile([]) deletes every namespace and veth with our prefixes; teardown deletes the table.
+      await net.reconcile([]).catch(() => undefined);
+      await net.teardownNode().catch(() => undefined);
+      await removeCgroup(await detectCgroupLayout('/'), cgroupParent).catch(() => undefined);
+      await control.stop().catch(() => undefined);
+      await registry.stop().catch(() => undefined);
+      spawnSync('umount', [secretsDir]);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
