@@ -109,7 +109,7 @@ after(async () => {
 
 test('the agent joins with a join token, keeps its identity 0600, and reports cores, memory and reserved memory', { skip }, async () => {
   const join = (await h.api('POST', '/v1/join-tokens', h.operator, { name: 'rack' })).body.token as string;
-  agent = await h.startAgent(NODE, join);
+  agent = await h.startAgent(NODE, { joinToken: join });
   const identity = path.join(h.config(NODE).stateDir, IDENTITY_FILE);
   assert.equal(statSync(identity).mode & 0o777, 0o600);
   assert.doesNotMatch(readFileSync(identity, 'utf8'), new RegExp(join));
@@ -209,4 +209,19 @@ test('a restarted agent re-adopts its running instances (same pid, no duplicate)
   assert.deepEqual(running.filter((i) => i.id === firstWeb).map((i) => i.pid), [before.pid]);
   assert.equal((await instances('shop', acme)).filter((i) => i.desired === 'running').length, 1);
   assert.equal(await httpGet(await addressOf(firstWeb)), sha('second-key'));
+});
+
+test('with no event stream the periodic resync still converges: a scale-up starts an instance, a scale-down stops and removes it', { skip }, async () => {
+  await agent!.close();
+  agent = await h.startAgent(NODE, { eventStream: false, resyncMs: 1000 });
+  assert.equal((await h.api('PUT', '/v1/apps/shop/envs/prod/processes/web', acme, { count: 2 })).status, 200);
+  const second = await h.until('a second healthy web instance', async () => (await instances('shop', acme)).find((i) => i.id !== firstWeb && i.desired === 'running' && i.actual === 'healthy'), 45_000);
+  assert.equal(await httpGet(await addressOf(second.id)), sha('second-key'));
+  assert.equal((await h.api('PUT', '/v1/apps/shop/envs/prod/processes/web', acme, { count: 1 })).status, 200);
+  const gone = await h.until('one web instance stopped and removed', async () => {
+    const running = (await instances('shop', acme)).filter((i) => i.desired === 'running');
+    const onNode = (await agent!.driver.list()).filter((i) => i.id === firstWeb || i.id === second.id);
+    return running.length === 1 && onNode.length === 1 ? onNode[0]!.id : undefined;
+  }, 45_000);
+  assert.equal((await instances('shop', acme)).find((i) => i.desired === 'running')?.id, gone);
 });

@@ -21,6 +21,8 @@ export interface AgentOptions {
   readonly heartbeatMs?: number;
   /** The safety net: a full pass even when no event arrived. */
   readonly resyncMs?: number;
+  /** Default true; false leaves only the periodic resync. */
+  readonly eventStream?: boolean;
   readonly stopGraceMs?: number;
   readonly log?: (line: string) => void;
   /** Called when an instance first passes its health check, with the time each phase took (benchmarks). */
@@ -107,7 +109,7 @@ export class Agent {
     await this.#heartbeat();
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs ?? 5_000));
     this.#timers.push(setInterval(() => this.resync(), this.#o.resyncMs ?? 30_000));
-    this.#streamDone = this.#follow();
+    if (this.#o.eventStream !== false) this.#streamDone = this.#follow();
     this.resync();
     await this.#pass;
   }

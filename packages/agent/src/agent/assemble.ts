@@ -35,6 +35,8 @@ export interface AgentConfig {
   readonly adminListen: { readonly host: string; readonly port: number };
   readonly heartbeatMs?: number;
   readonly resyncMs?: number;
+  /** false: no event stream, only the periodic resync (a degraded mode; also how its safety net is tested). */
+  readonly eventStream?: boolean;
   readonly stopGraceMs?: number;
   readonly pollMs?: number;
   readonly plainHttpRegistries?: readonly string[];
@@ -108,6 +110,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),
     ...(config.resyncMs === undefined ? {} : { resyncMs: config.resyncMs }),
     ...(config.stopGraceMs === undefined ? {} : { stopGraceMs: config.stopGraceMs }),
+    ...(config.eventStream === undefined ? {} : { eventStream: config.eventStream }),
     ...(config.onHealthy === undefined ? {} : { onHealthy: config.onHealthy }),
   });
   const adoption = await agent.adopt();

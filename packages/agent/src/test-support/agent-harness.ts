@@ -12,7 +12,6 @@ import { RoutedInstanceNetwork } from '../network/routed/routed-network.ts';
 import { busyboxLayerTar, buildImage, pushImage } from './image-builder.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
 import { startAgent, type AgentConfig, type RunningAgent } from '../agent/assemble.ts';
-import type { PhaseTimings } from '../agent/instance-starter.ts';
 
 export const isRoot = process.getuid?.() === 0;
 export const hasRunc = spawnSync('runc', ['--version']).status === 0;
@@ -27,9 +26,10 @@ export interface Harness {
   readonly operator: string;
   /** The agents' log lines (never secret values), for failure messages. */
   readonly logs: string[];
-  readonly config: (name: string, onHealthy?: (id: string, t: PhaseTimings) => void) => AgentConfig;
+  readonly config: (name: string) => AgentConfig;
   api(method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
-  startAgent(name: string, joinToken?: string, onHealthy?: (id: string, t: PhaseTimings) => void): Promise<RunningAgent>;
+  /** Resync only every 10 minutes unless overridden: passes are driven by the event stream. */
+  startAgent(name: string, overrides?: Partial<AgentConfig>): Promise<RunningAgent>;
   /** Polls `fn` until it returns a value other than undefined; bounded in time. */
   until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   close(agents: readonly (RunningAgent | undefined)[]): Promise<void>;
@@ -49,14 +49,13 @@ export async function startHarness(label: string): Promise<Harness> {
   const tag = (process.pid % 36 ** 3).toString(36).padStart(3, '0');
   const cgroupParent = `/trc-${label}-${process.pid}`;
   const logs: string[] = [];
-  const config = (name: string, onHealthy?: (id: string, t: PhaseTimings) => void): AgentConfig => ({
+  const config = (name: string): AgentConfig => ({
     control: control.base, stateDir: path.join(work, `agent-${name}`), nodeName: name,
     capacity: { cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
     subnet: `198.18.${process.pid % 250}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
     secretsDir, cgroupParent, adminListen: { host: '127.0.0.1', port: 0 },
     log: (line) => logs.push(`${name}: ${line}`),
-    heartbeatMs: 1000, resyncMs: 2000, stopGraceMs: 2000, pollMs: 100,
-    ...(onHealthy === undefined ? {} : { onHealthy }),
+    heartbeatMs: 1000, resyncMs: 600_000, stopGraceMs: 2000, pollMs: 100,
   });
   const api = async (method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: any; text: string }> => {
     const res = await fetch(`${control.base}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
@@ -72,7 +71,7 @@ export async function startHarness(label: string): Promise<Harness> {
   return {
     work, control, registry, operator, config, api, logs,
     image: `${registry.host}/e2e/busybox@${digest}`,
-    startAgent: (name, joinToken, onHealthy) => startAgent({ ...config(name, onHealthy), ...(joinToken === undefined ? {} : { joinToken }) }),
+    startAgent: (name, overrides = {}) => startAgent({ ...config(name), ...overrides }),
     async until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
       const deadline = performance.now() + timeoutMs;
       for (let i = 0; i < 10_000; i++) {
