@@ -5,12 +5,16 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { startControlPlane } from '../test-support/control-plane.ts';
 import { startNodeStandIn } from '../test-support/node-stand-in.ts';
 import { startProcess } from '../test-support/process.ts';
 import { freeAddress, roundTrip, startServer, type TestServer } from '../testing/loopback.ts';
 import type { SocketAddress } from '../config/address.ts';
 import type { EdgeStatus } from '../admin/status.ts';
+import { HttpControlApi } from './control-client.ts';
+import { ControlHealthReporter } from './health-reporter.ts';
 
 const EDGE = resolve(import.meta.dirname, '../../../../bin/platform-edge');
 const IMAGE = `registry.example/acme/web@sha256:${'a'.repeat(64)}`;
@@ -212,4 +216,47 @@ test('the edge survives a control-plane restart: no connection drops, and it fol
   await traffic.stop();
   assert.deepEqual(traffic.failures, []);
   assert.match(edge.output(), /reconnecting/);
+});
+
+test('health reports wait in a bounded queue while the control plane is unreachable, never blocking, and are delivered once it is back', async () => {
+  const live = (await eventually('www ready', () => routeIn('shop/prod/www'))).backends.map((b) => b.address);
+  const [id, server] = [...node.running.entries()].find(([, s]) => live.includes(`127.0.0.1:${s.address.port}`))!;
+  const address = `127.0.0.1:${server.address.port}`;
+  const dropped: string[] = [];
+  const reporter = new ControlHealthReporter(new HttpControlApi(cp.base, node.token), { maxQueued: 4, maxAttempts: 1000, backoffMinMs: 20, backoffMaxMs: 100, onDropped: (r, why) => dropped.push(`${r.reason} ${why}`) });
+  await cp.halt();
+  for (let i = 0; i < 10; i++) {
+    // emit() returns at once: the health checkers and the data path never wait on the control plane.
+    reporter.emit({ type: i % 2 === 0 ? 'BackendMarkedUnhealthy' : 'BackendMarkedHealthy', time: new Date().toISOString(), route: 'shop/prod/www', backend: address, reason: `verdict ${i}`, proxyMismatch: false });
+  }
+  assert.equal(reporter.pending, 4);
+  assert.ok(dropped.length >= 5 && dropped.every((d) => / queue full$/.test(d)), dropped.join('\n'));
+  await cp.resume();
+  await eventually('the queue drained', async () => (reporter.pending === 0 ? true : undefined));
+  await reporter.stop();
+  const events = (await cp.request('GET', '/v1/events?app=shop&type=RouteBackendMarkedHealthy,RouteBackendMarkedUnhealthy&limit=1000', { token })).body as { payload: { reason: string; instanceId?: string } }[];
+  const reasons = events.map((e) => e.payload.reason).filter((r) => r.startsWith('verdict '));
+  assert.deepEqual(reasons.slice(-3), ['verdict 7', 'verdict 8', 'verdict 9']);
+  assert.equal(events.at(-1)!.payload.instanceId, id);
+  // The edge process itself reconnected to the resumed control plane and still serves.
+  assert.match((await roundTrip(www, 'after')).toString(), /:after$/);
+});
+
+test('a token the control plane refuses stops platform-edge at start with exit code 2 and TRC_EDGE_CONTROL_REFUSED, never printing the token', async () => {
+  const bogus = `trc_node_${'x'.repeat(43)}`;
+  const adminPort = (await freeAddress()).port;
+  const child = spawn(EDGE, ['--control', cp.base, '--token', bogus, '--admin', `127.0.0.1:${adminPort}`, '--public-address', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  child.stdout!.resume();
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 2);
+  assert.match(err, /TRC_EDGE_CONTROL_REFUSED: the control plane refused the edge's token \(HTTP 401\)/);
+  assert.ok(!err.includes(bogus));
+  const usage = spawn(EDGE, ['--control', cp.base, '--routes', 'x.toml', '--admin', '127.0.0.1:1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let usageErr = '';
+  usage.stderr!.on('data', (c: Buffer) => (usageErr += c.toString()));
+  assert.equal(((await once(usage, 'exit')) as [number | null])[0], 2);
+  assert.match(usageErr, /--routes: TRC_EDGE_USAGE: give either --routes \(standalone\) or --control/);
+  assert.match(usageErr, /--token: TRC_EDGE_USAGE: is required/);
 });

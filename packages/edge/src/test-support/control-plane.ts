@@ -15,6 +15,9 @@ export interface TestControlPlane {
   request(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: any; text: string }>;
   /** SIGTERM, then start again on the same port and log. */
   restart(): Promise<void>;
+  /** SIGTERM only: the control plane is unreachable until resume(). */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
 }
@@ -34,9 +37,10 @@ export async function startControlPlane(): Promise<TestControlPlane> {
   });
   let proc = await start();
   let earlier = '';
+  let halted = false;
   const token = /operator token \(shown once, store it now\): (\S+)/.exec(proc.output())?.[1];
   if (token === undefined) throw new Error(`platform-control printed no operator token: ${proc.output()}`);
-  return {
+  const harness: TestControlPlane = {
     base,
     operatorToken: token,
     async request(method, path, options = {}) {
@@ -54,14 +58,23 @@ export async function startControlPlane(): Promise<TestControlPlane> {
       return { status: res.status, body, text };
     },
     async restart() {
-      earlier += proc.output();
+      await harness.halt();
+      await harness.resume();
+    },
+    async halt() {
       await proc.stop();
+      earlier += proc.output();
+      halted = true;
+    },
+    async resume() {
       proc = await start();
+      halted = false;
     },
     async stop() {
-      await proc.stop();
+      if (!halted) await proc.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    output: () => earlier + proc.output(),
+    output: () => earlier + (halted ? '' : proc.output()),
   };
+  return harness;
 }

@@ -1,7 +1,9 @@
 // A STAND-IN FOR THE NODE AGENT (platform-agent), for edge tests: it speaks the real node API of the control
 // plane (assignments, instance state reports with the instance's address) but "runs" each instance as a
-// loopback TCP server made by the test. Stopping an instance closes its listener and lets its open
-// connections finish first (bounded), as an instance's graceful shutdown would.
+// loopback TCP server made by the test. Stopping an instance first waits `preStopMs` while it still accepts
+// (the edges learn of the stop from the same event and take it out of rotation meanwhile; a listener
+// closed before that resets connections the edge has just handed it), then closes its listener and lets
+// its open connections finish (bounded), as an instance's graceful shutdown would.
 import type { TestControlPlane } from './control-plane.ts';
 import type { TestServer } from '../testing/loopback.ts';
 
@@ -19,18 +21,20 @@ export interface NodeStandIn {
   stop(): Promise<void>;
 }
 
-export async function startNodeStandIn(cp: TestControlPlane, name: string, backends: (processType: string, id: string) => Promise<TestServer>): Promise<NodeStandIn> {
+export async function startNodeStandIn(cp: TestControlPlane, name: string, backends: (processType: string, id: string) => Promise<TestServer>, preStopMs = 2_000): Promise<NodeStandIn> {
   const join = (await cp.request('POST', '/v1/join-tokens', { token: cp.operatorToken, body: { name: `${name}-join` } })).body.token as string;
   const res = await cp.request('POST', '/v1/nodes', { token: join, body: { name, cores: 16, memoryBytes: 64 * 2 ** 30, reservedMemoryBytes: 2 ** 30 } });
   if (res.status !== 201) throw new Error(`node registration failed: ${res.text}`);
   const token = res.body.token as string;
   const running = new Map<string, TestServer>();
   const stopping = new Set<string>();
+  const stops = new Set<Promise<void>>();
   const report = (id: string, body: unknown) => cp.request('POST', `/v1/nodes/${name}/instances/${id}/state`, { token, body });
 
   const stopInstance = async (id: string, server: TestServer): Promise<void> => {
     stopping.add(id);
     running.delete(id);
+    await new Promise((resolve) => setTimeout(resolve, preStopMs));
     await new Promise<void>((resolve) => {
       const cut = setTimeout(resolve, 5_000);
       server.server.close(() => (clearTimeout(cut), resolve()));
@@ -54,7 +58,8 @@ export async function startNodeStandIn(cp: TestControlPlane, name: string, backe
         running.set(a.id, started);
         await report(a.id, { state: 'healthy', address: `${started.address.host}:${started.address.port}` });
       } else if (a.desired === 'stopped' && server !== undefined) {
-        void stopInstance(a.id, server);
+        const stop = stopInstance(a.id, server).finally(() => stops.delete(stop));
+        stops.add(stop);
       }
     }
   };
@@ -81,6 +86,7 @@ export async function startNodeStandIn(cp: TestControlPlane, name: string, backe
       active = false;
       clearTimeout(timer);
       await pass;
+      await Promise.all(stops);
       for (const s of running.values()) await s.close();
       running.clear();
     },
