@@ -10,6 +10,6 @@ export const EDGE_CODES = {
   TRC_EDGE_LISTEN_CONFLICT: { kind: 'user', status: 400, summary: 'Two routes listen on the same address.' },
   TRC_EDGE_LISTEN_FAILED: { kind: 'user', status: 409, summary: 'The edge cannot listen on a route or admin address (in use, not local, or not permitted).' },
   TRC_EDGE_CONTROL_REFUSED: { kind: 'user', status: 401, summary: 'The control plane refused the edge\'s token (unknown, revoked, or not a node or operator token).' },
-  TRC_EDGE_CONTROL_UNREACHABLE: { kind: 'user', status: 503, summary: 'The edge cannot reach the control plane given to --control, or it answered with an error; the edge keeps its last table and retries.' },
+  TRC_EDGE_CONTROL_UNREACHABLE: { kind: 'bug', status: 503, summary: 'The edge cannot reach the control plane given to --control, or it answered with an error; the edge keeps its last table and retries.' },
   TRC_EDGE_CONTROL_TABLE_INVALID: { kind: 'bug', status: 502, summary: 'The routing table the control plane sent is not one the edge understands (a version mismatch); the running routes stay.' },
 } as const;
