@@ -86,8 +86,14 @@ export class Agent {
     for (const info of report.exited) this.handleExit(info.id, info.exit ?? { reason: 'unknown', exitCode: undefined, message: 'stopped while the agent was away' });
     const net = await network.reconcile(running.map((i) => ({ instanceId: i.id, orgId: records.get(i.id)!.org })));
     const removed: string[] = [];
-    for (const id of [...net.lost, ...report.running.filter((i) => records.get(i.id) === undefined).map((i) => i.id), ...report.created.map((i) => i.id)]) {
+    for (const id of [...net.lost, ...report.running.filter((i) => records.get(i.id) === undefined).map((i) => i.id)]) {
       await this.#remove(id, 'lost');
+      removed.push(id);
+    }
+    // Created but never started: the start was cut short; cleaned up here, started afresh by a pass.
+    for (const { id } of report.created) {
+      await starter.cleanup(id);
+      await records.delete(id);
       removed.push(id);
     }
     for (const r of records.all()) {

@@ -1,5 +1,5 @@
-// Starts one instance from its plan, phase by phase, each timed: pull (cache) and unpack a per-instance
-// rootfs, attach the network, fetch and stage the secrets file, create and start under the runtime.
+// Starts one instance from its plan, each phase timed: pull (cache) and unpack a per-instance rootfs, attach
+// the network and fetch the secrets file (these three overlap), stage the secrets, create and start.
 // A failure undoes what was done, so a later attempt starts clean.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,10 +50,14 @@ export class InstanceStarter {
     try {
       // A rootfs left by a crash mid-start is not trusted: unpack afresh.
       await rm(rootfs, { recursive: true, force: true });
-      const image = await timed('pull', () => puller.pull(plan.imageRef, { rootfs }));
-      const attachment = await timed('network', () => network.attach(plan.id, plan.org));
+      // Pull/unpack, network and the secrets fetch do not depend on each other: they overlap.
+      const [image, attachment, secretsFile] = await Promise.all([
+        timed('pull', () => puller.pull(plan.imageRef, { rootfs })),
+        timed('network', () => network.attach(plan.id, plan.org)),
+        control.instanceSecrets(plan.id),
+      ]);
       const staged = await timed('secrets', async () => {
-        const entries = parseSecretsFileOrThrow(await control.instanceSecrets(plan.id), 'platform.env');
+        const entries = parseSecretsFileOrThrow(secretsFile, 'platform.env');
         await stager.remove(plan.id);
         return stager.stage(plan.id, entries, plan.secrets.mode === '0440' ? { kind: 'group', group: plan.secrets.group, rootfs } : { kind: 'root' });
       });

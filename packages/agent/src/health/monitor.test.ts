@@ -16,3 +16,26 @@ test('the monitor reports healthy on the first passing probe and unhealthy after
   for (let i = 0; i < results.length; i++) await monitor.check();
   assert.deepEqual(seen, ['2:healthy', '9:unhealthy', '11:healthy']);
 });
+
+test('until the first pass the monitor probes at the startup pace, not the (long) interval, then stops when asked', async () => {
+  const results = [false, false, true];
+  let probes = 0;
+  const healthy = new Promise<void>((resolve) => {
+    const monitor = new HealthMonitor({
+      target: { host: '127.0.0.1', port: 1 },
+      // An interval no test would wait for: only the startup pace can reach the third probe.
+      check: { kind: 'tcp', intervalMs: 300_000, timeoutMs: 100 },
+      startupProbeMs: 5,
+      onTransition: (state) => {
+        if (state === 'healthy') {
+          monitor.stop();
+          resolve();
+        }
+      },
+      probe: async () => ({ ok: results[probes++] ?? true, detail: '' }),
+    });
+    monitor.start();
+  });
+  await healthy;
+  assert.equal(probes, 3);
+});

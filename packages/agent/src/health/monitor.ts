@@ -1,5 +1,8 @@
 // Probes one instance every interval and reports transitions only: healthy after a passing probe,
 // unhealthy after `failuresBeforeUnhealthy` failing ones in a row (so one slow answer does not flap).
+// Until the first pass, probes come faster (at most every `startupProbeMs`, for `startupWindowMs`): a rolling
+// restart waits on that first pass, and a whole interval of idle waiting would be pure overhead.
+import { performance } from 'node:perf_hooks';
 import type { HealthCheck } from '@trc/core';
 import { probe as defaultProbe, type ProbeResult, type ProbeTarget } from './prober.ts';
 
@@ -10,6 +13,10 @@ export interface HealthMonitorOptions {
   readonly check: HealthCheck;
   readonly onTransition: (state: HealthState, detail: string) => void;
   readonly failuresBeforeUnhealthy?: number;
+  /** Default 50 ms. */
+  readonly startupProbeMs?: number;
+  /** Default 30 s. */
+  readonly startupWindowMs?: number;
   /** Replaces the real prober (tests of the transition rules). */
   readonly probe?: (target: ProbeTarget, check: HealthCheck) => Promise<ProbeResult>;
 }
@@ -21,6 +28,7 @@ export class HealthMonitor {
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #startedAt = 0;
 
   constructor(options: HealthMonitorOptions) {
     this.#options = options;
@@ -33,6 +41,7 @@ export class HealthMonitor {
 
   /** The first probe runs at once: a fresh instance should count as soon as it answers. */
   start(): void {
+    this.#startedAt = performance.now();
     void this.#tick();
   }
 
@@ -63,7 +72,9 @@ export class HealthMonitor {
     if (this.#stopped) return;
     await this.check().catch(() => undefined);
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => void this.#tick(), this.#options.check.intervalMs);
+    const interval = this.#options.check.intervalMs;
+    const starting = this.#state === undefined && performance.now() - this.#startedAt < (this.#options.startupWindowMs ?? 30_000);
+    this.#timer = setTimeout(() => void this.#tick(), starting ? Math.min(interval, this.#options.startupProbeMs ?? 50) : interval);
     this.#timer.unref();
   }
 }

@@ -1,0 +1,135 @@
+// Node agent (root): time from a deploy the control plane accepted to the first instance passing its health
+// check, image cached, split by phase (placement + delivery, spec, pull/unpack, network, secrets, runc
+// create/start, health), and the instance start rate on one node. Anchor, same run: `runc run --detach` of
+// the same bundle by hand (the bare runc start), for the create/start phases and for the start rate.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { startHarness, skipReason, type Harness } from '../packages/agent/src/test-support/agent-harness.ts';
+import type { RunningAgent } from '../packages/agent/src/agent/assemble.ts';
+import type { PhaseTimings } from '../packages/agent/src/agent/instance-starter.ts';
+
+const ROUNDS = 5;
+const BURST = 6;
+const WEB = '/bin/busybox --install -s /bin 2>/dev/null; mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www';
+const manifest = (app: string): string => `app = "${app}"
+[processes.web]
+cmd = ["/bin/sh", "-c", ${JSON.stringify(WEB)}]
+cpu = 0.25
+memory = "32Mi"
+port = 8080
+[processes.web.health_check]
+kind = "http"
+path = "/index.html"
+interval = "1s"
+timeout = "500ms"
+`;
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (ms: number): string => ms.toFixed(1);
+
+if (skipReason !== false) {
+  console.log(`agent bench skipped: ${skipReason}`);
+  process.exit(0);
+}
+
+const healthy = new Map<string, { at: number; timings: PhaseTimings }>();
+let h: Harness | undefined;
+let agent: RunningAgent | undefined;
+try {
+  h = await startHarness('agent-bench');
+  const harness = h;
+  const op = h.operator;
+  await h.api('POST', '/v1/orgs', op, { name: 'bench' });
+  const token = (await h.api('POST', '/v1/orgs/bench/tokens', op, { name: 'b' })).body.token as string;
+  const join = (await h.api('POST', '/v1/join-tokens', op, { name: 'rack' })).body.token as string;
+  agent = await h.startAgent('bench-node', { joinToken: join, onHealthy: (id, timings) => healthy.set(id, { at: performance.now(), timings: { ...timings } }) });
+
+  const instancesOf = async (app: string): Promise<{ id: string; actual: string; desired: string }[]> => (await harness.api('GET', `/v1/apps/${app}/instances`, token)).body as { id: string; actual: string; desired: string }[];
+  const deployApp = async (app: string): Promise<number> => {
+    await harness.api('POST', '/v1/apps', token, { org: 'bench', name: app });
+    await harness.api('POST', `/v1/apps/${app}/releases`, token, { image: harness.image, manifest: manifest(app) });
+    const res = await harness.api('POST', `/v1/apps/${app}/envs/prod/deploys`, token, { release: 1 });
+    if (res.status !== 201) throw new Error(`deploy: ${res.text}`);
+    return performance.now();
+  };
+  const healthyIds = async (app: string, count: number): Promise<string[]> => harness.until(`${count} healthy ${app}`, async () => {
+    const ids = (await instancesOf(app)).filter((i) => i.desired === 'running').map((i) => i.id).filter((id) => healthy.has(id));
+    return ids.length >= count ? ids : undefined;
+  }, 60_000);
+
+  // Warm-up: the first pull fills the blob cache; every measured round runs from the cache.
+  await deployApp('warm');
+  await healthyIds('warm', 1);
+
+  const rounds: (PhaseTimings & { total: number; placement: number })[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const app = `first-${r}`;
+    const accepted = await deployApp(app);
+    const [id] = await healthyIds(app, 1);
+    const { at, timings } = healthy.get(id!)!;
+    const total = at - accepted;
+    // pull, network and the secrets fetch overlap: the longer of pull and network counts.
+    const phases = (timings.spec ?? 0) + Math.max(timings.pull ?? 0, timings.network ?? 0) + (timings.secrets ?? 0) + (timings.create ?? 0) + (timings.start ?? 0) + (timings.health ?? 0);
+    rounds.push({ ...timings, total, placement: total - phases });
+  }
+
+  // Bare runc: the same bundle (the config.json the driver wrote, with its own cgroup and a fresh netns), by hand.
+  const sample = (await healthyIds('first-0', 1))[0]!;
+  const stateDir = h.config('bench-node').stateDir;
+  const bundle = path.join(h.work, 'bare-bundle');
+  mkdirSync(bundle);
+  const config = JSON.parse(readFileSync(path.join(stateDir, 'runtime', 'instances', sample, 'config.json'), 'utf8')) as { root: { path: string }; linux: { cgroupsPath: string; namespaces: { type: string; path?: string }[] }; mounts: { destination: string }[] };
+  const rootfs = path.join(bundle, 'rootfs');
+  cpSync(config.root.path, rootfs, { recursive: true, verbatimSymlinks: true });
+  config.root.path = rootfs;
+  config.linux.namespaces = config.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network' } : n));
+  config.mounts = config.mounts.filter((m) => !m.destination.startsWith('/run/secrets') && m.destination !== '/usr/bin/platform-secrets-export');
+  const runcRoot = path.join(h.work, 'bare-runc');
+  const bare = async (n: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = `bare-${process.pid}-${i}`;
+      config.linux.cgroupsPath = `/trc-bench-bare-${process.pid}/${id}`;
+      writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+      const t0 = performance.now();
+      const run = spawnSync('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, id], { stdio: 'ignore', timeout: 30_000 });
+      times.push(performance.now() - t0);
+      if (run.status !== 0) throw new Error(`runc run failed with ${run.status}`);
+      spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore', timeout: 30_000 });
+    }
+    return times;
+  };
+  const bareOne = median(await bare(ROUNDS));
+  const bareBurstStart = performance.now();
+  await bare(BURST);
+  const bareBurst = performance.now() - bareBurstStart;
+  spawnSync('rmdir', [`/sys/fs/cgroup/trc-bench-bare-${process.pid}`]);
+
+  // Start rate through the platform: one scale request, BURST new instances on the one node, until all healthy.
+  const rateApp = 'rate';
+  await deployApp(rateApp);
+  await healthyIds(rateApp, 1);
+  const scaled = performance.now();
+  const res = await h.api('PUT', `/v1/apps/${rateApp}/envs/prod/processes/web`, token, { count: BURST + 1 });
+  if (res.status !== 200) throw new Error(`scale: ${res.text}`);
+  await healthyIds(rateApp, BURST + 1);
+  const last = Math.max(...(await instancesOf(rateApp)).map((i) => healthy.get(i.id)?.at ?? 0));
+  const platformBurst = last - scaled;
+
+  const col = (key: keyof (typeof rounds)[number]): number => median(rounds.map((r) => (r[key] as number | undefined) ?? 0));
+  const createStart = median(rounds.map((r) => (r.create ?? 0) + (r.start ?? 0)));
+  console.log(`\nagent: deploy accepted -> first instance healthy (image cached), median of ${ROUNDS} rounds, ms`);
+  console.log('| phase | ms |');
+  console.log('|---|---|');
+  for (const [label, key] of [['placement + event delivery + reports', 'placement'], ['instance spec', 'spec'], ['pull (cached) + unpack (overlaps network)', 'pull'], ['network attach', 'network'], ['secrets stage (fetch overlaps)', 'secrets'], ['runc create', 'create'], ['runc start', 'start'], ['health (first passing probe)', 'health'], ['total', 'total']] as const) console.log(`| ${label} | ${fmt(col(key))} |`);
+  console.log(`\nanchor: bare \`runc run --detach\` of the same bundle: ${fmt(bareOne)} ms (median of ${ROUNDS})`);
+  console.log(`runc create + start through the driver: ${fmt(createStart)} ms = ${(createStart / bareOne).toFixed(2)}x the bare start (target < 1.20x: ${createStart / bareOne < 1.2 ? 'met' : 'NOT met'})`);
+  const path_ = col('spec') + Math.max(col('pull'), col('network')) + col('secrets') + createStart;
+  console.log(`whole start path (spec .. start, health excluded): ${fmt(path_)} ms = ${(path_ / bareOne).toFixed(2)}x the bare start`);
+  console.log(`start rate on one node: platform ${BURST} instances healthy in ${fmt(platformBurst)} ms = ${(BURST / (platformBurst / 1000)).toFixed(1)}/s; bare runc ${BURST} runs in ${fmt(bareBurst)} ms = ${(BURST / (bareBurst / 1000)).toFixed(1)}/s; ratio platform/bare rate ${((BURST / platformBurst) / (BURST / bareBurst)).toFixed(2)}`);
+} finally {
+  if (h !== undefined) await h.close([agent]);
+}
