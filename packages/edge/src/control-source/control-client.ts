@@ -37,7 +37,12 @@ export class HttpControlApi implements ControlApi {
   async table(publicAddress: string | undefined): Promise<unknown> {
     const query = publicAddress === undefined ? '' : `?publicAddress=${encodeURIComponent(publicAddress)}`;
     const res = await this.#fetch(`/v1/edge/routes${query}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    return res.json();
+    try {
+      return await res.json();
+    } catch (e) {
+      // A body cut short or not JSON: the next reload gets a whole one.
+      throw new TrcError('TRC_EDGE_CONTROL_UNREACHABLE', `the control plane's routing table could not be read (${(e as Error).message})`, { hint: 'the edge retries', cause: e });
+    }
   }
 
   async follow(afterSeq: number, types: readonly string[], signal: AbortSignal, onEvent: (e: StreamedEvent) => void): Promise<void> {
@@ -77,7 +82,7 @@ export class HttpControlApi implements ControlApi {
     }
     if (!res.ok) {
       const text = (await res.text()).slice(0, 300);
-      throw new TrcError('TRC_EDGE_CONTROL_UNREACHABLE', `the control plane answered ${path.split('?')[0]} with HTTP ${res.status}: ${text}`, { hint: 'the edge retries; see the control plane log' });
+      throw new TrcError('TRC_EDGE_CONTROL_UNREACHABLE', `the control plane answered ${path.split('?')[0]} with HTTP ${res.status}: ${text}`, { hint: 'the edge retries; see the control plane log', details: { status: res.status } });
     }
     return res;
   }

@@ -218,7 +218,7 @@ test('the edge survives a control-plane restart: no connection drops, and it fol
   assert.match(edge.output(), /reconnecting/);
 });
 
-test('health reports wait in a bounded queue while the control plane is unreachable, never blocking, and are delivered once it is back', async () => {
+test('health reports wait in a bounded queue while the control plane is unreachable, never blocking, and are delivered once it is back; rejected ones are dropped', async () => {
   const live = (await eventually('www ready', () => routeIn('shop/prod/www'))).backends.map((b) => b.address);
   const [id, server] = [...node.running.entries()].find(([, s]) => live.includes(`127.0.0.1:${s.address.port}`))!;
   const address = `127.0.0.1:${server.address.port}`;
@@ -233,6 +233,9 @@ test('health reports wait in a bounded queue while the control plane is unreacha
   assert.ok(dropped.length >= 5 && dropped.every((d) => / queue full$/.test(d)), dropped.join('\n'));
   await cp.resume();
   await eventually('the queue drained', async () => (reporter.pending === 0 ? true : undefined));
+  // A report the control plane rejects (the route is gone) is dropped at once, not retried.
+  reporter.emit({ type: 'BackendMarkedUnhealthy', time: new Date().toISOString(), route: 'shop/prod/gone', backend: address, reason: 'gone', proxyMismatch: false });
+  await eventually('the rejected report dropped', async () => (dropped.some((d) => /^gone .*HTTP 404/.test(d)) && reporter.pending === 0 ? true : undefined), 5_000);
   await reporter.stop();
   const events = (await cp.request('GET', '/v1/events?app=shop&type=RouteBackendMarkedHealthy,RouteBackendMarkedUnhealthy&limit=1000', { token })).body as { payload: { reason: string; instanceId?: string } }[];
   const reasons = events.map((e) => e.payload.reason).filter((r) => r.startsWith('verdict '));

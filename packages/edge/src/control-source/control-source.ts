@@ -114,8 +114,9 @@ export class ControlPlaneRouteSource implements RouteSource {
         const next = await this.#fetch();
         if (this.#running) await this.#applyIfChanged(next.table, hooks);
       } catch (e) {
-        if (!isTrcError(e)) throw e;
-        hooks.log('reload failed; the running routes stay', e);
+        // Whatever failed, the follow loop must go on: the running routes stay and a later reload retries.
+        if (isTrcError(e)) hooks.log('reload failed; the running routes stay', e);
+        else hooks.log(`reload failed (${(e as Error).message}); the running routes stay`);
         // The periodic resync would get there too, but a missed change should not wait that long.
         this.#scheduleReload(hooks, this.#options.backoffMaxMs);
       }

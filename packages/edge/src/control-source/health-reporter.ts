@@ -64,7 +64,9 @@ export class ControlHealthReporter implements EdgeEventSink {
           break;
         } catch (e) {
           if (this.#stopped) return;
-          if (attempt >= this.#options.maxAttempts) {
+          // A 4xx other than a refused token (say the route was deleted meanwhile) will not change on retry.
+          const status = (e as { details?: { status?: unknown } }).details?.status;
+          if (attempt >= this.#options.maxAttempts || (typeof status === 'number' && status >= 400 && status < 500)) {
             this.#options.onDropped(report, (e as Error).message);
             break;
           }
