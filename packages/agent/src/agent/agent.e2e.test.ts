@@ -107,7 +107,7 @@ after(async () => {
   await h.close([agent]);
 });
 
-test('the agent joins with a join token, keeps its identity 0600, and reports cores, memory and reserved memory', { skip }, async () => {
+test('the agent joins with a join token, keeps its identity 0600, and reports cores, memory, reserved memory and runtime capabilities', { skip }, async () => {
   const join = (await h.api('POST', '/v1/join-tokens', h.operator, { name: 'rack' })).body.token as string;
   agent = await h.startAgent(NODE, { joinToken: join });
   const identity = path.join(h.config(NODE).stateDir, IDENTITY_FILE);
@@ -115,7 +115,9 @@ test('the agent joins with a join token, keeps its identity 0600, and reports co
   assert.doesNotMatch(readFileSync(identity, 'utf8'), new RegExp(join));
   const nodes = (await h.api('GET', '/v1/nodes', h.operator)).body as { name: string; status: string; cores: number; memoryBytes: number; reservedMemoryBytes: number }[];
   assert.deepEqual(nodes.map((n) => [n.name, n.status, n.cores, n.memoryBytes, n.reservedMemoryBytes]), [[NODE, 'up', 4, 8 * 2 ** 30, 2 ** 30]]);
-  assert.deepEqual((await status(agent)) as unknown as { capabilities: unknown }, { ...(await status(agent)), capabilities: { runtimes: ['runc'], network: 'routed', cgroupParent: h.config(NODE).cgroupParent, secrets: 'tmpfs' } });
+  const caps = (await h.api('GET', '/v1/node-capabilities', h.operator)).body as Record<string, { runtimes: string[]; network: string; cgroup: string; secrets: string }>;
+  assert.deepEqual({ ...caps[NODE]!, cgroup: undefined, reportedAt: undefined }, { runtimes: ['runc'], network: 'routed', cgroup: undefined, secrets: 'tmpfs', reportedAt: undefined });
+  assert.match(caps[NODE]!.cgroup, /^v[12]$/);
 });
 
 let firstWeb = '';

@@ -6,7 +6,7 @@ import { isTrcError, type ErrorCode } from '@trc/core';
 import { HealthMonitor } from '../health/monitor.ts';
 import type { InstanceNetwork } from '../network/network.ts';
 import type { ExitInfo, RuntimeDriver } from '../runtime/runtime.ts';
-import type { Assignment, ControlPlane, NodeCapacity, ReportedState } from './control-client.ts';
+import type { Assignment, ControlPlane, NodeCapabilities, NodeCapacity, ReportedState } from './control-client.ts';
 import { planInstance } from './instance-plan.ts';
 import type { InstanceStarter, PhaseTimings } from './instance-starter.ts';
 import type { InstanceRecord, PendingReport, RecordStore } from './records.ts';
@@ -18,6 +18,8 @@ export interface AgentOptions {
   readonly starter: InstanceStarter;
   readonly records: RecordStore;
   readonly capacity: NodeCapacity;
+  /** Reported at start and every 12th heartbeat (the control plane keeps them in memory only). */
+  readonly capabilities: NodeCapabilities;
   readonly heartbeatMs?: number;
   /** The safety net: a full pass even when no event arrived. */
   readonly resyncMs?: number;
@@ -52,6 +54,8 @@ export class Agent {
   #flushing: Promise<void> = Promise.resolve();
   #queued = false;
   #lastSeq = 0;
+  #beats = 0;
+  #capabilitiesSent = false;
   #stopped = false;
   #streamDone: Promise<void> = Promise.resolve();
 
@@ -290,7 +294,14 @@ export class Agent {
   async #heartbeat(): Promise<void> {
     try {
       await this.#o.control.heartbeat(this.#o.capacity);
+      if (!this.#capabilitiesSent || this.#beats % 12 === 0) {
+        await this.#o.control.reportCapabilities(this.#o.capabilities);
+        this.#capabilitiesSent = true;
+      }
+      this.#beats++;
     } catch (error) {
+      // A control plane that was away may have restarted: tell it the capabilities again.
+      this.#capabilitiesSent = false;
       this.#log(`heartbeat failed: ${describe(error)}`);
     }
   }

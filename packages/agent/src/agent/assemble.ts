@@ -9,6 +9,7 @@ import { userError } from '@trc/core';
 import { ImagePuller, RegistryClient } from '../image/index.ts';
 import { RoutedInstanceNetwork } from '../network/routed/routed-network.ts';
 import { createRuncDriver, type RuncDriver } from '../runtime/runc/runc-driver.ts';
+import { detectCgroupLayout } from '../cgroups/layout.ts';
 import { SecretsStager } from '../secrets/secrets-stager.ts';
 import { createAdminServer, listenAdmin } from '../logs/admin-server.ts';
 import { Agent, type AdoptionSummary } from './agent.ts';
@@ -93,11 +94,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const puller = new ImagePuller(new RegistryClient({ plainHttp: (host) => plain.has(host) || /^(127\.|localhost(:|$)|\[::1\])/.test(host) }), path.join(config.stateDir, 'images'));
   const network = new RoutedInstanceNetwork();
   await network.setupNode({ subnet: config.subnet, table: config.table, netnsPrefix: config.netnsPrefix, interfacePrefix: config.interfacePrefix, stateDir: path.join(config.stateDir, 'network') });
+  const layout = await detectCgroupLayout('/');
   let agent: Agent | undefined;
   const early: [string, Parameters<Agent['handleExit']>[1]][] = [];
   const driver = await createRuncDriver({
     stateDir: path.join(config.stateDir, 'runtime'),
     cgroupParent: config.cgroupParent,
+    cgroupLayout: layout,
     ...(config.runcRoot === undefined ? {} : { runcRoot: config.runcRoot }),
     ...(config.pollMs === undefined ? {} : { pollMs: config.pollMs }),
     onExit: (id, exit) => (agent === undefined ? early.push([id, exit]) : agent.handleExit(id, exit)),
@@ -105,8 +108,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const stager = new SecretsStager({ root: config.secretsDir });
   const records = new RecordStore(path.join(config.stateDir, 'records'));
   const starter = new InstanceStarter({ control, puller, driver, network, stager, rootfsDir: path.join(config.stateDir, 'rootfs') });
+  const capabilities = { runtimes: [driver.name], network: 'routed', cgroup: layout.mode, secrets: 'tmpfs' } as const;
   agent = new Agent({
-    control, driver, network, starter, records, capacity: config.capacity, log,
+    control, driver, network, starter, records, capacity: config.capacity, capabilities, log,
     ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),
     ...(config.resyncMs === undefined ? {} : { resyncMs: config.resyncMs }),
     ...(config.stopGraceMs === undefined ? {} : { stopGraceMs: config.stopGraceMs }),
@@ -118,7 +122,6 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   log(`adopted ${adoption.running.length} running instance(s), ${adoption.exited.length} exited, ${adoption.removed.length} removed`);
 
   const token = await adminToken(config.stateDir);
-  const capabilities = { runtimes: [driver.name], network: 'routed', cgroupParent: config.cgroupParent, secrets: 'tmpfs' };
   const server: Server = createAdminServer({ driver, token, status: () => ({ node: config.nodeName, capacity: config.capacity, capabilities, addresses: records.all().map((r) => ({ id: r.id, app: r.app, processType: r.processType, address: r.address, port: r.port })) }) });
   const adminUrl = await listenAdmin(server, config.adminListen.host, config.adminListen.port);
   await agent.run();

@@ -8,6 +8,14 @@ export interface NodeCapacity {
   readonly reservedMemoryBytes: number;
 }
 
+/** What the node's runtime can do, reported to the control plane (`PUT /v1/nodes/:node/capabilities`). */
+export interface NodeCapabilities {
+  readonly runtimes: readonly string[];
+  readonly network: string;
+  readonly cgroup: 'v1' | 'v2';
+  readonly secrets: string;
+}
+
 export type ReportedState = 'starting' | 'healthy' | 'unhealthy' | 'exited' | 'stopped';
 
 /** One entry of GET /v1/nodes/:node/assignments. */
@@ -50,6 +58,7 @@ export interface StreamedEvent {
 export interface ControlPlane {
   register(name: string, capacity: NodeCapacity): Promise<string>;
   heartbeat(capacity: NodeCapacity): Promise<void>;
+  reportCapabilities(capabilities: NodeCapabilities): Promise<void>;
   assignments(): Promise<Assignment[]>;
   instanceSpec(instanceId: string): Promise<InstanceSpecResponse>;
   /** The TRC_SECRETS_V1 file bytes. Never logged. */
@@ -122,6 +131,10 @@ export class HttpControlPlane implements ControlPlane {
 
   async heartbeat(capacity: NodeCapacity): Promise<void> {
     await (await this.#request('POST', `/nodes/${this.#node}/heartbeat`, capacity)).body?.cancel();
+  }
+
+  async reportCapabilities(capabilities: NodeCapabilities): Promise<void> {
+    await (await this.#request('PUT', `/nodes/${this.#node}/capabilities`, capabilities)).body?.cancel();
   }
 
   async assignments(): Promise<Assignment[]> {

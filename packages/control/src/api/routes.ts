@@ -7,6 +7,7 @@ import * as nodes from '../commands/nodes.ts';
 import { listEvents } from '../commands/events.ts';
 import * as instances from '../commands/instances.ts';
 import { nodeInstanceSpec } from '../commands/node-instance-spec.ts';
+import { listCapabilities, reportCapabilities, type NodeCapabilities } from '../commands/node-capabilities.ts';
 import * as routes from '../commands/routes.ts';
 import * as volumes from '../commands/volumes.ts';
 import * as edges from '../commands/edges.ts';
@@ -15,7 +16,7 @@ import { invalid } from '../commands/validate.ts';
 import { projectionDrift } from '../commands/verify.ts';
 import { renderBundle } from './render.ts';
 import type { RouteDef } from './route.ts';
-import { bodies, ENV, INSTANCE_ID, IPV4, NAME, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
+import { bodies, ENV, INSTANCE_ID, IPV4, NAME, object, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
 
 type Body<T> = T;
 const ORG = { org: NAME };
@@ -144,6 +145,8 @@ export const ROUTES: readonly RouteDef[] = [
     handler: async (c) => ({ text: { contentType: 'text/plain; charset=utf-8', content: renderBundle(await instances.instanceSecrets(c.control, c.actor, c.params.node!, c.params.instance!)) } }),
   },
   { method: 'GET', url: '/nodes/:node/instances/:instance/spec', summary: "What the node agent needs to run an instance: image, resources and the release's platform.toml (node token of its node).", tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID }, handler: async (c) => ({ body: await nodeInstanceSpec(c.control, c.actor, c.params.node!, c.params.instance!) }) },
+  { method: 'PUT', url: '/nodes/:node/capabilities', summary: "The node agent reports its runtime capabilities (kept in memory, re-reported by the agent).", tokens: ['node'], params: { node: NAME }, body: object({ runtimes: { type: 'array', minItems: 1, maxItems: 8, items: NAME }, network: NAME, cgroup: { type: 'string', enum: ['v1', 'v2'] }, secrets: NAME }), example: { runtimes: ['runc'], network: 'routed', cgroup: 'v2', secrets: 'tmpfs' }, handler: async (c) => ({ body: await reportCapabilities(c.control, c.actor, c.params.node!, c.body as NodeCapabilities, c.now) }) },
+  { method: 'GET', url: '/node-capabilities', summary: "Every node's last reported runtime capabilities (operator).", tokens: ['operator'], handler: async (c) => ({ body: await listCapabilities(c.control, c.actor) }) },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {
     method: 'PUT', url: '/settings', summary: 'Change cluster settings (operator).', tokens: ['operator'], body: bodies.settings, example: { cpuOvercommit: 4, memorySafetyBuffer: '256Mi' },
