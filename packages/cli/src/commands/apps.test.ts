@@ -82,7 +82,7 @@ test('deploy prints the release, its digest and placements, follows until health
   assert.match(lines[3]!, /^INSTANCE +PROCESS +NODE$/);
   assert.match(lines[4]!, /^ins_[0-9a-f]{16} +web +deploy-node$/);
   assert.match(lines.at(-2)!, /^Deploy dep_[0-9a-f]+: every instance of web1\/prod runs release 1 and is healthy$/);
-  assert.match(r.stderr, /InstanceStateReported instanceId=ins_[0-9a-f]{16} app=web1 node=deploy-node state=healthy/);
+  assert.match(r.stderr, /InstanceStateReported instanceId=ins_[0-9a-f]{16} app=web1 org=deploy-org node=deploy-node state=healthy/);
 
   assert.match((await world.cli(['releases', 'list', '--app', 'web1'])).stdout, new RegExp(`^VERSION +DIGEST +PROCESSES +IMAGE +CREATED\n1 +${DIGEST} +web=2x\\(0\\.25cpu,64Mi\\) +`));
   const scaled = await world.cli(['scale', '--app', 'web1', 'web=3']);

@@ -11,7 +11,7 @@ import { wholeNumber, withServer } from './common.ts';
 export interface EventView { seq: number; type: string; aggregateId: string; aggregateVersion: number; actor: string; time: string; payload: unknown }
 
 // Long or nested payload fields (sealed bundles, manifests) stay out of the one-line view; --json has everything.
-const SKIPPED = new Set(['org', 'sealed', 'manifest']);
+const SKIPPED = new Set(['sealed', 'manifest']);
 
 /** `InstanceStateReported instanceId=ins_... state=healthy`: the payload's short scalar fields. */
 export function describeEvent(event: EventView): string {
