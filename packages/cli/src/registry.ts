@@ -10,6 +10,7 @@ import { secretsList, secretsRender, secretsSet, secretsUnset } from './commands
 import { ipPoolSet, ipPoolShow, ipsAllocate, ipsList, ipsRelease, routesCreate, routesDelete, routesList, routesStatus } from './commands/network.ts';
 import { adminVerify, nodesJoinToken, nodesList, quotasSet, quotasShow, settingsSet, settingsShow, volumesCreate, volumesDelete, volumesList } from './commands/cluster.ts';
 import { events } from './commands/events.ts';
+import { logs } from './commands/logs.ts';
 
 export const NOUNS: Readonly<Record<string, string>> = {
   login: 'Store the control plane URL and a token',
@@ -31,6 +32,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
   quotas: "Org quotas",
   nodes: 'Nodes and join tokens (operator)',
   events: 'The event log, listed or followed live',
+  logs: "An instance's stdout or stderr, from its node agent",
   settings: 'Cluster settings (operator)',
   admin: 'Operator maintenance: verify the event log',
 };
@@ -49,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   quotasShow, quotasSet,
   nodesList, nodesJoinToken,
   events,
+  logs,
   settingsShow, settingsSet,
   adminVerify,
 ];

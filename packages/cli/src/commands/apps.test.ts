@@ -5,7 +5,6 @@ import { startWorld } from '../test-support/world.ts';
 import { startNodeStandIn, type NodeStandIn } from '../test-support/node-stand-in.ts';
 
 const world = await startWorld('apps');
-const op = world.operatorToken;
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const IMAGE = `127.0.0.1:5000/app@${DIGEST}`;
 const manifest = (app: string, count: number): string => `app = "${app}"\n[processes.web]\ncmd = ["web"]\ncpu = 0.25\nmemory = "64Mi"\ncount = ${count}\n`;
