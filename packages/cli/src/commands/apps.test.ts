@@ -49,7 +49,7 @@ test('orgs create/list/show and tokens create/list/revoke: tables by default, --
   assert.equal((await world.cli(['orgs', 'list'], { token })).code, 3);
 });
 
-test('apps create/list/show/delete and envs list/show; a missing app is the server\'s TRC_NOT_FOUND with its hint, exit 1', async () => {
+test('apps create/list/show/delete and envs list/show; a missing app is TRC_NOT_FOUND from the server, with its hint, exit 1', async () => {
   await world.cli(['orgs', 'create', 'apps-org']);
   assert.equal((await world.cli(['apps', 'create', 'noorg'])).code, 2, 'the operator sees several orgs: --org is needed');
   assert.equal((await world.cli(['apps', 'create', '--org', 'apps-org', 'blog'])).stdout, 'Created app blog in org apps-org, with environments prod and staging\n');
