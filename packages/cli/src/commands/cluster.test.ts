@@ -1,7 +1,8 @@
 // Operator commands against the real control plane: nodes, quotas, settings, admin verify, and volumes.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld } from '../test-support/world.ts';
+import { createServer } from 'node:http';
+import { runIn, startWorld } from '../test-support/world.ts';
 import { startNodeStandIn, type NodeStandIn } from '../test-support/node-stand-in.ts';
 
 const world = await startWorld('cluster');
@@ -68,4 +69,27 @@ test('volumes create/list/delete for a deployed process type', async () => {
   const del = await world.cli(['volumes', 'delete', '--app', 'db', 'data']);
   assert.deepEqual(del, { code: 0, stdout: 'Deleted volume data of db/prod\n', stderr: '' });
   assert.equal((await world.cli(['volumes', 'list', '--app', 'db'])).stdout, 'NAME  ENV  PROCESS  SIZE  NODE  BACKUP\n(none)\n');
+});
+
+test('admin verify on drift prints every difference and exits 1 with TRC_CLI_DRIFT (a stand-in control plane answers drift)', async () => {
+  // STAND-IN: the real control plane answers drift only after a bug of its own, which no API call can cause;
+  // this loopback server answers POST /v1/admin/verify exactly as packages/control/src/api/verify.test.ts shows.
+  const body = JSON.stringify({
+    code: 'TRC_PROJECTION_DRIFT', message: 'the projection does not match the replayed log at seq 7: 1 difference', hint: 'a bug in the control plane: report it',
+    problems: [{ path: 'orgs.acme', code: 'TRC_PROJECTION_DRIFT', message: 'differs at quotas.memoryBytes' }],
+  });
+  const server = createServer((req, res) => res.writeHead(req.url === '/v1/admin/verify' ? 500 : 404, { 'content-type': 'application/json' }).end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const env = { HOME: '/nonexistent', TRC_URL: `http://127.0.0.1:${(server.address() as { port: number }).port}`, TRC_TOKEN: 'x' };
+    const text = await runIn(['admin', 'verify'], env);
+    assert.equal(text.code, 1);
+    assert.equal(text.stdout, '');
+    assert.equal(text.stderr, 'TRC_CLI_DRIFT: the projection does not match the replayed log at seq 7: 1 difference\n  orgs.acme: differs at quotas.memoryBytes\nHint: the live state is not what the log says: stop writers and investigate before trusting it\n');
+    const json = await runIn(['admin', 'verify', '--json'], env);
+    assert.equal(json.code, 1);
+    assert.deepEqual(JSON.parse(json.stdout), { ok: false, message: 'the projection does not match the replayed log at seq 7: 1 difference', differences: [{ path: 'orgs.acme', message: 'differs at quotas.memoryBytes' }] });
+  } finally {
+    server.close();
+  }
 });

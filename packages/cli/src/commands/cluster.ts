@@ -160,16 +160,18 @@ export const settingsSet: Command = {
 
 export const adminVerify: Command = {
   noun: 'admin', verb: 'verify', summary: 'Replay the event log and compare it with the live state (operator); exit 1 on drift',
+  description: 'Prints OK, or every difference between the live projection and the replayed log (exit 1, TRC_CLI_DRIFT).',
   args: [], flags: withServer(), read: true,
   async run(input, io) {
     let result: { ok: boolean; seq: number; events: number };
     try {
       result = await clientFor(input, io).call('POST', '/admin/verify');
     } catch (e) {
-      // The API reports drift as an error whose hint holds the difference.
-      if (isTrcError(e) && e.details.fromServer === true && e.code === 'TRC_INTERNAL' && /does not match the replayed log/.test(e.message)) {
-        if (input.json) printJson(io, { ok: false, message: e.message, difference: e.hint ?? null });
-        throw userError('TRC_CLI_DRIFT', e.message, `differences: ${e.hint ?? '(none given)'}. Stop writers and investigate before trusting the live state`);
+      // The API answers drift as an error (it is a bug in the control plane) whose problems are the differences.
+      if (isTrcError(e) && e.details.fromServer === true && (e.code === 'TRC_PROJECTION_DRIFT' || /does not match the replayed log/.test(e.message))) {
+        const problems = e.problems.length > 0 ? e.problems : [{ path: '', code: 'TRC_CLI_DRIFT' as const, message: e.hint ?? 'no detail given' }];
+        if (input.json) printJson(io, { ok: false, message: e.message, differences: problems.map((p) => ({ path: p.path, message: p.message })) });
+        throw userError('TRC_CLI_DRIFT', e.message, 'the live state is not what the log says: stop writers and investigate before trusting it', { problems });
       }
       throw e;
     }
