@@ -41,8 +41,11 @@ test('events --follow prints each event as it is appended, one line each (NDJSON
   assert.match(text.stdout, new RegExp(`^${last + 1} \\d{4}-\\S+ OrgCreated org=live\n$`));
 });
 
-test('events --follow --timeout ends with TRC_CLI_TIMEOUT (exit 1) after printing what came; --max/--until need --follow, --limit does not go with it', async () => {
-  const r = await world.cli(['events', '--follow', '--type', 'NoSuchEventYet', '--timeout', '1']);
+test('events --follow --timeout ends a watch with exit 0, a wait for --until/--max with TRC_CLI_TIMEOUT (exit 1); --max/--until need --follow, --limit does not go with it', async () => {
+  const watch = await world.cli(['events', '--follow', '--type', 'OrgCreated', '--timeout', '1']);
+  assert.equal(watch.code, 0, watch.stderr);
+  assert.match(watch.stdout, /^\d+ \S+ OrgCreated org=ev\n/);
+  const r = await world.cli(['events', '--follow', '--type', 'NoSuchEventYet', '--until', 'NoSuchEventYet', '--timeout', '1']);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr, 'TRC_CLI_TIMEOUT: stopped following after 1 s (0 event(s))\nHint: raise --timeout, or use --max / --until to stop on what you wait for\n');

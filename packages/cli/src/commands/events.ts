@@ -27,7 +27,8 @@ export const events: Command = {
   description: [
     'Without --follow: the events after --after (default 0), oldest first, up to --limit (default 100).',
     'With --follow: every matching event from --after on, then live ones, one line each (with --json, one JSON',
-    'object per line), until Ctrl-C, --max events, an event of the --until type, or --timeout seconds.',
+    'object per line), until Ctrl-C, --max events, an event of the --until type, or --timeout seconds (exit 1 if',
+    '--max or --until was given and not met by then, else 0).',
   ].join('\n'),
   args: [],
   flags: withServer({
@@ -38,7 +39,7 @@ export const events: Command = {
     follow: { type: 'boolean', short: 'f', description: 'Stream events as they are appended' },
     max: { type: 'string', description: 'With --follow: stop after N events', valueName: 'N' },
     until: { type: 'string', description: 'With --follow: stop after an event of this type', valueName: 'TYPE' },
-    timeout: { type: 'string', description: 'With --follow: stop after this many seconds (exit 1, TRC_CLI_TIMEOUT)', valueName: 'SECONDS' },
+    timeout: { type: 'string', description: 'With --follow: stop after this many seconds (exit 1, TRC_CLI_TIMEOUT, if --max or --until was not met)', valueName: 'SECONDS' },
   }),
   read: true,
   examples: ['platform events --app shop --follow', 'platform events --type RestartRequired,RestartCompleted --json'],
@@ -80,8 +81,9 @@ export const events: Command = {
       if (timer !== undefined) clearTimeout(timer);
       process.off('SIGINT', interrupt);
     }
-    if (timedOut) throw userError('TRC_CLI_TIMEOUT', `stopped following after ${timeoutS} s (${seen} event(s))`, 'raise --timeout, or use --max / --until to stop on what you wait for');
-    if (!controller.signal.aborted && max > 0) throw userError('TRC_CLI_UNREACHABLE', `the control plane at ${client.url} closed the event stream`, 'is it shutting down? Run the command again with --after the last seq shown');
+    // --timeout alone bounds a watch; with --max or --until it bounds a wait, and running out is a failure.
+    if (timedOut && (f.max !== undefined || f.until !== undefined)) throw userError('TRC_CLI_TIMEOUT', `stopped following after ${timeoutS} s (${seen} event(s))`, 'raise --timeout, or use --max / --until to stop on what you wait for');
+    if (!controller.signal.aborted && max > 0 && !timedOut) throw userError('TRC_CLI_UNREACHABLE', `the control plane at ${client.url} closed the event stream`, 'is it shutting down? Run the command again with --after the last seq shown');
     return EXIT.OK;
   },
 };
