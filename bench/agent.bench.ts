@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { startHarness, skipReason, type Harness } from '../packages/agent/src/test-support/agent-harness.ts';
 import type { RunningAgent } from '../packages/agent/src/agent/assemble.ts';
+import { detectCgroupLayout } from '../packages/agent/src/cgroups/layout.ts';
+import { removeCgroup } from '../packages/agent/src/cgroups/limits.ts';
 import type { PhaseTimings } from '../packages/agent/src/agent/instance-starter.ts';
 
 const ROUNDS = 5;
@@ -106,7 +108,6 @@ try {
   const bareBurstStart = performance.now();
   await bare(BURST);
   const bareBurst = performance.now() - bareBurstStart;
-  spawnSync('rmdir', [`/sys/fs/cgroup/trc-bench-bare-${process.pid}`]);
 
   // Start rate through the platform: one scale request, BURST new instances on the one node, until all healthy.
   const rateApp = 'rate';
@@ -132,4 +133,5 @@ try {
   console.log(`start rate on one node: platform ${BURST} instances healthy in ${fmt(platformBurst)} ms = ${(BURST / (platformBurst / 1000)).toFixed(1)}/s; bare runc ${BURST} runs in ${fmt(bareBurst)} ms = ${(BURST / (bareBurst / 1000)).toFixed(1)}/s; ratio platform/bare rate ${((BURST / platformBurst) / (BURST / bareBurst)).toFixed(2)}`);
 } finally {
   if (h !== undefined) await h.close([agent]);
+  await removeCgroup(await detectCgroupLayout('/'), `/trc-bench-bare-${process.pid}`).catch(() => undefined);
 }

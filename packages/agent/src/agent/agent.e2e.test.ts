@@ -3,6 +3,7 @@
 // logs, a secret rotation rolling the instance, an OOM kill, cross-org isolation, and an agent restart.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import type { RunningAgent } from './assemble.ts';
 import { IDENTITY_FILE } from './identity.ts';
 
 const skip = skipReason;
+const PLATFORM = new URL('../../../../bin/platform', import.meta.url).pathname;
 let h: Harness;
 let agent: RunningAgent | undefined;
 let acme = '';
@@ -54,6 +56,15 @@ kind = "tcp"
 interval = "1s"
 timeout = "500ms"
 `;
+
+// Asynchronous: the agent under test serves from this very process, so a blocking spawn would starve it.
+function platform(args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(PLATFORM, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, XDG_CONFIG_HOME: h.work } }, (error, stdout, stderr) => {
+      resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -136,7 +147,7 @@ test('a deployed instance is pulled, networked, given its secrets file 0400 on t
   assert.equal(oci.linux.namespaces.find((n) => n.type === 'network')?.path, `/run/netns/${h.config(NODE).netnsPrefix}${web.id}`);
 });
 
-test('instance stdout is readable through the agent\'s admin endpoint with its token, and refused without', { skip }, async () => {
+test('instance stdout is readable through the agent\'s admin endpoint and by platform logs with its token, and refused without', { skip }, async () => {
   const url = `${agent!.adminUrl}/logs/${firstWeb}?tail=1`;
   assert.equal((await fetch(url, { signal: AbortSignal.timeout(5000) })).status, 401);
   assert.equal((await fetch(url, { headers: { authorization: 'Bearer wrong' }, signal: AbortSignal.timeout(5000) })).status, 401);
@@ -147,6 +158,13 @@ test('instance stdout is readable through the agent\'s admin endpoint with its t
   });
   assert.equal(text, 'serving\n');
   assert.equal((await fetch(`${agent!.adminUrl}/logs/ins_0000000000000000`, { headers: { authorization: `Bearer ${agent!.adminToken}` }, signal: AbortSignal.timeout(5000) })).status, 404);
+  // The same through the CLI, as an operator on the node runs it.
+  const tokenFile = path.join(h.config(NODE).stateDir, 'admin.token');
+  const cli = await platform(['logs', firstWeb, '--agent', agent!.adminUrl, '--agent-token-file', tokenFile, '--tail', '1']);
+  assert.deepEqual([cli.status, cli.stdout], [0, 'serving\n'], cli.stderr);
+  const missing = await platform(['logs', 'ins_0000000000000000', '--agent', agent!.adminUrl, '--agent-token-file', tokenFile]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /TRC_NOT_FOUND/);
 });
 
 test('a secret change rolls the instance: the new instance boots with the new file, the old one and its files are gone', { skip }, async () => {

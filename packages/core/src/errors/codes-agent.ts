@@ -36,4 +36,5 @@ export const AGENT_CODES = {
   TRC_AGENT_CONTROL_REJECTED: { kind: 'bug', status: 502, summary: 'The control plane answered a node API call with an unexpected error status; the message carries its code.' },
   TRC_AGENT_STATE_INVALID: { kind: 'bug', status: 500, summary: "A file of the agent's state directory (node.json, an instance record) is not valid JSON of the expected shape." },
   TRC_AGENT_INSTANCE_START_FAILED: { kind: 'user', status: 422, summary: 'An instance could not be started as its release asks: no process type of that name in the manifest, or the image gives no command; the instance is reported exited with the reason.' },
+  TRC_AGENT_ADMIN_UNREACHABLE: { kind: 'user', status: 400, summary: "The node agent's admin endpoint (logs, status) cannot be reached at the given address." },
 } as const;
