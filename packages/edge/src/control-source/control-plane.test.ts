@@ -4,13 +4,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { startControlPlane } from '../test-support/control-plane.ts';
 import { startNodeStandIn } from '../test-support/node-stand-in.ts';
 import { startProcess } from '../test-support/process.ts';
-import { freeAddress, roundTrip, startServer, type TestServer } from '../testing/loopback.ts';
+import { connectTo, freeAddress, roundTrip, startServer, type TestServer } from '../testing/loopback.ts';
 import type { SocketAddress } from '../config/address.ts';
 import type { EdgeStatus } from '../admin/status.ts';
 import { HttpControlApi } from './control-client.ts';
@@ -93,6 +93,13 @@ const routeIn = async (name: string, backends?: number) => {
   return r !== undefined && (backends === undefined || r.backends.filter((b) => !b.reason.startsWith('draining')).length === backends) ? r : undefined;
 };
 
+/** One request and its answer on a connection that stays open. */
+async function ask(s: Socket, text: string): Promise<string> {
+  s.write(text);
+  const [chunk] = (await once(s, 'data')) as [Buffer];
+  return chunk.toString();
+}
+
 function refused(a: SocketAddress): Promise<boolean> {
   return new Promise((done) => {
     const s = connect({ host: a.host, port: a.port });
@@ -142,6 +149,9 @@ test('routes and dedicated IPv4 addresses appear and disappear on the edge as th
   const route = await eventually('www with two backends', () => routeIn('shop/prod/www', 2));
   assert.equal(route.listen, `127.0.0.1:${www.port}`);
   assert.match((await roundTrip(www, 'hello')).toString(), /^[a-z0-9_]+:hello$/);
+  // Held open across every change below: other routes coming and going leave it alone.
+  const held = await connectTo(www);
+  const instance = (await ask(held, 'first')).split(':')[0]!;
 
   // A dedicated address from the pool (127.0.0.2 is loopback too): the route listens there and nowhere else.
   assert.equal((await cp.request('PUT', '/v1/ipv4-pool', { token: op, body: { addresses: ['127.0.0.2'] } })).status, 200);
@@ -155,8 +165,10 @@ test('routes and dedicated IPv4 addresses appear and disappear on the edge as th
   await eventually('alt gone', async () => ((await routeIn('shop/prod/alt')) === undefined ? true : undefined));
   assert.ok(await eventually('alt refusing connections', async () => ((await refused(alt)) ? true : undefined)));
   assert.equal((await cp.request('DELETE', '/v1/apps/shop/ipv4/127.0.0.2', { token })).status, 204);
-  // www is untouched by all of it.
+  // www is untouched by all of it, and so is the connection established before.
   assert.match((await roundTrip(www, 'still')).toString(), /:still$/);
+  assert.equal(await ask(held, 'second'), `${instance}:second`);
+  held.destroy();
 });
 
 test('a rolling restart through the control plane under steady load through the edge fails zero connections', async () => {
@@ -207,7 +219,10 @@ test('the edge survives a control-plane restart: no connection drops, and it fol
   await eventually('www ready', () => routeIn('shop/prod/www', 2));
   const traffic = load(www);
   await eventually('traffic flowing', async () => (traffic.ok > 20 ? true : undefined));
+  const held = await connectTo(www);
+  const instance = (await ask(held, 'before')).split(':')[0]!;
   await cp.restart();
+  assert.equal(await ask(held, 'during'), `${instance}:during`);
   const afterRestart = traffic.ok;
   // A change made after the restart reaches the edge: its event stream reconnected.
   assert.equal((await cp.request('PUT', '/v1/apps/shop/envs/prod/processes/web', { token, body: { count: 3 } })).status, 200);
@@ -215,6 +230,8 @@ test('the edge survives a control-plane restart: no connection drops, and it fol
   await eventually('traffic still flowing', async () => (traffic.ok > afterRestart + 20 ? true : undefined));
   await traffic.stop();
   assert.deepEqual(traffic.failures, []);
+  assert.equal(await ask(held, 'after'), `${instance}:after`);
+  held.destroy();
   assert.match(edge.output(), /reconnecting/);
 });
 
@@ -239,8 +256,10 @@ test('health reports wait in a bounded queue while the control plane is unreacha
   await reporter.stop();
   const events = (await cp.request('GET', '/v1/events?app=shop&type=RouteBackendMarkedHealthy,RouteBackendMarkedUnhealthy&limit=1000', { token })).body as { payload: { reason: string; instanceId?: string } }[];
   const reasons = events.map((e) => e.payload.reason).filter((r) => r.startsWith('verdict '));
-  assert.deepEqual(reasons.slice(-3), ['verdict 7', 'verdict 8', 'verdict 9']);
-  assert.equal(events.at(-1)!.payload.instanceId, id);
+  // Exactly the four that fit the queue, in order; the dropped ones are never sent.
+  assert.deepEqual(reasons, ['verdict 6', 'verdict 7', 'verdict 8', 'verdict 9']);
+  // The edge process reports too (its own transitions); ours is found by its reason.
+  assert.equal(events.findLast((e) => e.payload.reason === 'verdict 9')!.payload.instanceId, id);
   // The edge process itself reconnected to the resumed control plane and still serves.
   assert.match((await roundTrip(www, 'after')).toString(), /:after$/);
 });

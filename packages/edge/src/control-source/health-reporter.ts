@@ -76,6 +76,8 @@ export class ControlHealthReporter implements EdgeEventSink {
           });
           backoff = Math.min(backoff * 2, this.#options.backoffMaxMs);
           if (this.#stopped) return;
+          // Dropped from a full queue while waiting: newer verdicts are queued, this one is not sent.
+          if (!this.#queue.includes(report)) break;
         }
       }
       // The head may have been dropped meanwhile by a full queue; remove this report wherever it is.
