@@ -3,7 +3,8 @@ import type { Command } from '../command.ts';
 import { clientFor } from '../api/target.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatBytes, printFields, printJson, printTable } from '../output.ts';
-import { APP_FLAG, ENV_FLAG, envOf, ORG_FLAG, required, seg, usage, withServer } from './common.ts';
+import { APP_FLAG, ENV_FLAG, envOf, ORG_FLAG, required, seg, withServer } from './common.ts';
+import { ownOrg } from './tokens.ts';
 
 export interface EnvView { name: string; release: number | null; scale: Record<string, number>; secretsVersion: number | null; restarts: Record<string, unknown> }
 export interface AppView { name: string; org: string; createdAt: string; envs: Record<string, EnvView> }
@@ -23,12 +24,7 @@ export const appsCreate: Command = {
   flags: withServer({ org: { ...ORG_FLAG, description: "The org that owns it (an org token's own org by default)" } }), read: false,
   async run(input, io) {
     const client = clientFor(input, io);
-    let org = input.flags.org as string | undefined;
-    if (org === undefined) {
-      const orgs = await client.call<{ name: string }[]>('GET', '/orgs');
-      if (orgs.length !== 1) throw usage(this, '--org is required (the token sees several orgs)');
-      org = orgs[0]!.name;
-    }
+    const org = (input.flags.org as string | undefined) ?? (await ownOrg(client, this));
     const app = await client.call<AppView>('POST', '/apps', { org, name: input.args.NAME });
     io.stdout(`Created app ${app.name} in org ${app.org}, with environments ${Object.keys(app.envs).join(' and ')}\n`);
     return EXIT.OK;

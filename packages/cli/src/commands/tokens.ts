@@ -4,7 +4,16 @@ import type { CliIo, Command, CommandInput } from '../command.ts';
 import { clientFor } from '../api/target.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printJson, printTable } from '../output.ts';
+import type { ApiClient } from '../api/client.ts';
 import { ORG_FLAG, seg, usage, withServer } from './common.ts';
+import { identify } from './session.ts';
+
+/** An org token's own org, when --org is left out; the operator must name one. */
+export async function ownOrg(client: ApiClient, command: Command): Promise<string> {
+  const who = await identify(client);
+  if (who.kind !== 'org' || who.org === null) throw usage(command, '--org is required with an operator token');
+  return who.org;
+}
 
 interface TokenView { id: string; kind: string; name: string; org?: string; node?: string; createdAt: string }
 
@@ -21,9 +30,7 @@ async function basePath(input: CommandInput, io: CliIo, command: Command): Promi
     return '/join-tokens';
   }
   if (org !== undefined) return `/orgs/${seg(org)}/tokens`;
-  const orgs = await clientFor(input, io).call<{ name: string }[]>('GET', '/orgs');
-  if (orgs.length !== 1) throw usage(command, '--org is required (the token sees several orgs)');
-  return `/orgs/${seg(orgs[0]!.name)}/tokens`;
+  return `/orgs/${seg(await ownOrg(clientFor(input, io), command))}/tokens`;
 }
 
 /** Shared by `tokens create --join` and `nodes join-token`. */
