@@ -147,19 +147,31 @@ export async function reportBackendHealth(control: Control, actor: Actor, input:
 
 type Report = RouteBackendHealth & { readonly type: (typeof HEALTH_TYPES)[number]; readonly time: string };
 
-/** The last report per (address, edge), newest first. */
+/** Per control plane and route: the log position read so far and the last report per (address, edge). */
+const seen = new WeakMap<Control, Map<string, { seq: number; last: Map<string, Report> }>>();
+
+/**
+ * The last report per (address, edge), newest first. Only the events appended since the previous call
+ * are read, so a route's flapping history is never re-read in full.
+ */
 async function latestReports(control: Control, key: string): Promise<Report[]> {
-  const events = await control.deps.store.read({ aggregateId: healthAggregate(key), types: HEALTH_TYPES });
-  const seen = new Set<string>();
-  const out: Report[] = [];
-  for (const e of events.reverse()) {
-    const p = e.payload as RouteBackendHealth;
-    const k = `${p.address} ${p.edge}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push({ ...p, type: e.type as Report['type'], time: e.time });
+  let routes = seen.get(control);
+  if (routes === undefined) seen.set(control, (routes = new Map()));
+  let cached = routes.get(key);
+  if (cached === undefined) routes.set(key, (cached = { seq: 0, last: new Map() }));
+  for (let page = 0; page < 10_000; page++) {
+    const events = await control.deps.store.read({ aggregateId: healthAggregate(key), types: HEALTH_TYPES, afterSeq: cached.seq, limit: 1000 });
+    for (const e of events) {
+      const p = e.payload as RouteBackendHealth;
+      const k = `${p.address} ${p.edge}`;
+      // Re-inserted so the map stays in append order.
+      cached.last.delete(k);
+      cached.last.set(k, { ...p, type: e.type as Report['type'], time: e.time });
+      cached.seq = Math.max(cached.seq, e.seq);
+    }
+    if (events.length < 1000) break;
   }
-  return out;
+  return [...cached.last.values()].reverse();
 }
 
 export interface RouteBackendStatus {
