@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { probeFrom, probeFromHost } from '../network/test-support/netns-tcp.ts';
 import { startHarness, skipReason, type Harness } from '../test-support/agent-harness.ts';
@@ -244,4 +244,15 @@ test('with no event stream the periodic resync still converges: a scale-up start
     return running.length === 1 && onNode.length === 1 ? onNode[0]!.id : undefined;
   }, 45_000);
   assert.equal((await instances('shop', acme)).find((i) => i.desired === 'running')?.id, gone);
+});
+
+test('an instance whose health check starts failing is reported unhealthy, and healthy again once it passes', { skip }, async () => {
+  const web = (await instances('shop', acme)).find((i) => i.desired === 'running' && i.actual === 'healthy')!;
+  const page = path.join(h.config(NODE).stateDir, 'rootfs', web.id, 'www', 'index.html');
+  const content = readFileSync(page);
+  rmSync(page);
+  const down = await h.until('unhealthy reported', async () => (await instances('shop', acme)).find((i) => i.id === web.id && i.actual === 'unhealthy'));
+  assert.match(down.detail ?? '', /http GET \/index.html: 404/);
+  writeFileSync(page, content);
+  await h.until('healthy again', async () => (await instances('shop', acme)).find((i) => i.id === web.id && i.actual === 'healthy'));
 });
