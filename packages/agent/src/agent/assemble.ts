@@ -107,6 +107,10 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   const stager = new SecretsStager({ root: config.secretsDir });
   const records = new RecordStore(path.join(config.stateDir, 'records'));
+  control.setAddressOf((id) => {
+    const r = records.get(id);
+    return r?.address === undefined || r.port === undefined ? undefined : `${r.address}:${r.port}`;
+  });
   const starter = new InstanceStarter({ control, puller, driver, network, stager, rootfsDir: path.join(config.stateDir, 'rootfs') });
   const capabilities = { runtimes: [driver.name], network: 'routed', cgroup: layout.mode, secrets: 'tmpfs' } as const;
   agent = new Agent({

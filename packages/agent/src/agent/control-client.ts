@@ -76,6 +76,11 @@ export interface HttpControlPlaneOptions {
   /** The node token; set after register(). */
   token?: string;
   readonly timeoutMs?: number;
+  /**
+   * Where the edge reaches an instance (`IP:port`, its internal port), sent with each state report: the
+   * control plane's edge table lists a healthy instance as a route backend only with its address.
+   */
+  readonly addressOf?: (instanceId: string) => string | undefined;
 }
 
 export class HttpControlPlane implements ControlPlane {
@@ -83,12 +88,19 @@ export class HttpControlPlane implements ControlPlane {
   readonly #node: string;
   readonly #timeoutMs: number;
   #token: string | undefined;
+  #addressOf: (instanceId: string) => string | undefined;
 
   constructor(options: HttpControlPlaneOptions) {
     this.#base = options.base.replace(/\/+$/, '');
     this.#node = options.node;
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#addressOf = options.addressOf ?? (() => undefined);
+  }
+
+  /** See HttpControlPlaneOptions.addressOf; set once the instance records exist. */
+  setAddressOf(addressOf: (instanceId: string) => string | undefined): void {
+    this.#addressOf = addressOf;
   }
 
   setToken(token: string): void {
@@ -150,7 +162,8 @@ export class HttpControlPlane implements ControlPlane {
   }
 
   async reportState(instanceId: string, state: ReportedState, detail?: string): Promise<void> {
-    await (await this.#request('POST', `/nodes/${this.#node}/instances/${instanceId}/state`, { state, ...(detail === undefined ? {} : { detail: detail.slice(0, 500) }) })).body?.cancel();
+    const address = this.#addressOf(instanceId);
+    await (await this.#request('POST', `/nodes/${this.#node}/instances/${instanceId}/state`, { state, ...(detail === undefined ? {} : { detail: detail.slice(0, 500) }), ...(address === undefined ? {} : { address }) })).body?.cancel();
   }
 
   async reportOom(instanceId: string): Promise<void> {
