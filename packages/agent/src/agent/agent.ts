@@ -43,6 +43,8 @@ export class Agent {
   readonly #log: (line: string) => void;
   readonly #monitors = new Map<string, HealthMonitor>();
   readonly #starting = new Map<string, Promise<void>>();
+  /** Stops run in the background too: a 10 s grace period must not hold up the starts behind it. */
+  readonly #removing = new Map<string, Promise<void>>();
   readonly #stopping = new Set<string>();
   readonly #exitHandled = new Set<string>();
   /** Starts that failed: not retried until the agent restarts (the control plane decides what next). */
@@ -132,7 +134,7 @@ export class Agent {
     for (const m of this.#monitors.values()) m.stop();
     this.#monitors.clear();
     await this.#pass.catch(() => undefined);
-    await Promise.allSettled([...this.#starting.values()]);
+    await Promise.allSettled([...this.#starting.values(), ...this.#removing.values()]);
     await this.#streamDone.catch(() => undefined);
   }
 
@@ -151,8 +153,8 @@ export class Agent {
 
   /** Resolves once no start is in flight and no pass is queued (tests, benchmarks). */
   async settled(): Promise<void> {
-    for (let i = 0; i < 100 && (this.#starting.size > 0 || this.#queued); i++) {
-      await Promise.allSettled([...this.#starting.values()]);
+    for (let i = 0; i < 100 && (this.#starting.size > 0 || this.#removing.size > 0 || this.#queued); i++) {
+      await Promise.allSettled([...this.#starting.values(), ...this.#removing.values()]);
       await this.#pass;
     }
   }
@@ -164,12 +166,21 @@ export class Agent {
     const byId = new Map(assignments.map((a) => [a.id, a]));
     for (const a of assignments) {
       const known = records.get(a.id) !== undefined;
+      if (this.#removing.has(a.id)) continue;
       if (a.desired === 'running' && !known && !this.#starting.has(a.id) && !this.#failed.has(a.id)) this.#launch(a);
-      else if (a.desired === 'stopped' && known && !this.#starting.has(a.id)) await this.#remove(a.id, 'stopped');
+      else if (a.desired === 'stopped' && known && !this.#starting.has(a.id)) this.#removeInBackground(a.id, 'stopped');
       else if (a.desired === 'stopped' && !known && !this.#starting.has(a.id) && a.actual !== 'stopped' && a.actual !== 'exited') await this.#send(a.id, { state: 'stopped', detail: 'never started on this node' });
     }
     // Gone from the control plane altogether (an app deleted, a report acknowledged): nothing to keep.
-    for (const r of records.all()) if (!byId.has(r.id) && !this.#starting.has(r.id)) await this.#remove(r.id, 'unassigned');
+    for (const r of records.all()) if (!byId.has(r.id) && !this.#starting.has(r.id)) this.#removeInBackground(r.id, 'unassigned');
+  }
+
+  #removeInBackground(id: string, why: 'stopped' | 'unassigned'): void {
+    if (this.#removing.has(id)) return;
+    const removal = this.#remove(id, why)
+      .catch((error: unknown) => this.#log(`instance ${id} could not be removed: ${describe(error)}`))
+      .finally(() => this.#removing.delete(id));
+    this.#removing.set(id, removal);
   }
 
   #launch(a: Assignment): void {
