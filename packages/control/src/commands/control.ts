@@ -34,6 +34,7 @@ export class Control {
   readonly deps: ControlDeps;
   #state: ControlState = emptyState();
   #syncing: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
 
   constructor(deps: ControlDeps) {
     this.deps = deps;
@@ -41,9 +42,18 @@ export class Control {
 
   /** Catches up with the log and returns the live state. Callers must not mutate it. */
   async read(): Promise<ControlState> {
-    const run = this.#syncing.then(() => this.#catchUp());
-    // A failed catch-up must not wedge every later one.
-    this.#syncing = run.catch(() => undefined);
+    // A catch-up queued but not yet started will see everything committed before this call: join it, so a
+    // burst of concurrent requests costs one log read, not one each.
+    let run = this.#queued;
+    if (run === undefined) {
+      run = this.#syncing.then(() => {
+        this.#queued = undefined;
+        return this.#catchUp();
+      });
+      this.#queued = run;
+      // A failed catch-up must not wedge every later one.
+      this.#syncing = run.catch(() => undefined);
+    }
     await run;
     return this.#state;
   }

@@ -54,6 +54,7 @@ export class SqliteEventStore implements EventStore {
   readonly #insert: StatementSync;
   readonly #head: StatementSync;
   readonly #tx: Record<'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo', StatementSync>;
+  readonly #statements = new Map<string, StatementSync>();
   #queue: Pending[] = [];
   #scheduled = false;
   #closed = false;
@@ -190,8 +191,20 @@ export class SqliteEventStore implements EventStore {
       params.push(...options.types);
     }
     params.push(options.limit ?? -1);
-    const rows = this.#db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as unknown as Row[];
+    const rows = this.#statement(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as unknown as Row[];
     return rows.map(toStored);
+  }
+
+  /** Prepared once per query shape: every command's catch-up read runs one, and preparing it each time cost a quarter of an API write. */
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      // Shapes differ only in how many types are filtered on; the bound keeps odd callers from growing it forever.
+      if (this.#statements.size >= 64) this.#statements.clear();
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   async aggregateVersion(aggregateId: string): Promise<number> {
