@@ -24,7 +24,7 @@ const USAGE = `usage: platform-control [--data-dir DIR] [--database postgres://.
   --master-key FILE    the platform master key, created at first start (default: DIR/master.key)
   --node-timeout SEC   a node silent this long is marked down (default: 30)
   --insecure-registry HOST  a registry reached over plain HTTP (repeatable; loopback always is)
-  --max-unavailable N  instances of one process type a rolling restart may replace at once (default: 1)`;
+  --max-unavailable N  instances of one process type a rolling deploy or restart may replace at once (default: 1)`;
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(text);
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
   const address = await app.listen({ host: listen.host, port: listen.port });
   console.error(`platform-control listening on ${address} (log: ${database === undefined ? dataDir : 'postgresql'})`);
 
-  // The reconciler: liveness, rescheduling off down nodes, and rolling restarts, one pass at a time.
+  // The reconciler: liveness, rescheduling off down nodes, rolling deploys and restarts, one pass at a time.
   // A pass losing a race with a user command (TRC_CONFLICT) simply runs again on the next tick.
   const started = new Date();
   let busy = false;
