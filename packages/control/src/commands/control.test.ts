@@ -70,3 +70,22 @@ test('verify reports at most 50 differences and says it truncated', async () => 
   assert.equal(result.truncated, true);
   assert.match(projectionDrift(result).message, /50\+ difference/);
 });
+
+test('concurrent reads share one catch-up and still see every event committed before they were called', async () => {
+  const writer = new Control(v.control.deps);
+  let reads = 0;
+  const store = v.control.deps.store;
+  const counting = new Control({ ...v.control.deps, store: { ...store, append: (a) => store.append(a), read: (o) => (reads++, store.read(o)), aggregateVersion: (id) => store.aggregateVersion(id), headSeq: () => store.headSeq(), subscribe: (l, o) => store.subscribe(l, o), close: () => store.close() } });
+  await counting.read();
+  reads = 0;
+  for (let i = 0; i < 5; i++) await createOrg(writer, operator, { name: `o${i}` });
+  const states = await Promise.all(Array.from({ length: 20 }, () => counting.read()));
+  for (const s of states) for (let i = 0; i < 5; i++) assert.ok(s.orgs.has(`o${i}`));
+  assert.ok(reads <= 4, `${reads} log reads for 20 concurrent callers`);
+  // One called after the append must see it, even while an earlier catch-up is running.
+  const first = counting.read();
+  await createOrg(writer, operator, { name: 'late' });
+  const second = counting.read();
+  await first;
+  assert.ok((await second).orgs.has('late'));
+});

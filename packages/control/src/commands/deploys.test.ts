@@ -190,3 +190,27 @@ test('a deploy during a rollout supersedes it: the newest release is rolled out 
     await w.close();
   }
 });
+
+test('a deploy places a new process type at once, stops a dropped one at once, and rolls only the kept one', async () => {
+  const w = await world('deploy-types');
+  try {
+    await createRelease(w.control, acme, 'shop', { image: image('d'), processes: { web: { cpu: 1, memory: '1Gi', count: 3 }, cron: { cpu: 1, memory: '1Gi', count: 1 } } });
+    await createRelease(w.control, acme, 'shop', { image: image('e'), processes: { web: { cpu: 1, memory: '1Gi', count: 3 }, worker: { cpu: 1, memory: '1Gi', count: 2 } } });
+    await deploy(w.control, acme, 'shop', 'prod', { release: 4 });
+    await nodesReportHealthy(w.control);
+    await advanceDeploys(w.control, 1);
+    const cron = (await running(w.control)).filter((i) => i.processType === 'cron');
+    assert.equal(cron.length, 1);
+    const result = await deploy(w.control, acme, 'shop', 'prod', { release: 5 });
+    assert.deepEqual([result.instances, result.rolling], [2, 3]);
+    const now = await running(w.control);
+    assert.deepEqual(now.filter((i) => i.processType === 'worker').map((i) => i.release), [5, 5]);
+    assert.equal(now.filter((i) => i.processType === 'cron').length, 0, 'the dropped process type stopped at once');
+    assert.ok(now.filter((i) => i.processType === 'web').every((i) => i.release === 4), 'web waits for the rollout');
+    await nodesReportHealthy(w.control);
+    await rollToEnd(w.control, 1, 5);
+    assert.ok((await running(w.control)).every((i) => i.release === 5));
+  } finally {
+    await w.close();
+  }
+});
