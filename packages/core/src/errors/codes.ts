@@ -9,6 +9,7 @@ import { CONTROL_CODES } from './codes-control.ts';
 import { AGENT_CODES } from './codes-agent.ts';
 import { EDGE_CODES } from './codes-edge.ts';
 import { CLI_CODES } from './codes-cli.ts';
+import { RUN_CODES } from './codes-run.ts';
 
 /** What a code means: whose fault (`user` input or a platform `bug`), its HTTP status, one line of meaning. */
 export interface CodeInfo {
@@ -27,6 +28,7 @@ export const ERROR_CODES = {
   ...AGENT_CODES,
   ...EDGE_CODES,
   ...CLI_CODES,
+  ...RUN_CODES,
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
