@@ -64,21 +64,38 @@ export const routesDelete: Command = {
   },
 };
 
+interface BackendStatus { address: string; instanceId: string; healthy: boolean | null; reason: string; proxyMismatch: boolean; edge: string | null; since: string | null }
+interface EdgeRouteStatus { backends: BackendStatus[] }
+
+function backendState(b: BackendStatus): string {
+  if (b.healthy === null) return 'not checked by an edge yet';
+  return b.healthy ? 'healthy' : `unhealthy: ${b.reason}`;
+}
+
 export const routesStatus: Command = {
-  noun: 'routes', verb: 'status', summary: "Each route with how many of its process type's instances are healthy",
-  description: 'A route serves traffic only through healthy instances: 0 healthy means the route answers nothing.',
+  noun: 'routes', verb: 'status', summary: "Each route's healthy instances, and each backend as the edges see it (PROXY mismatches named)",
+  description: 'A route serves traffic only through healthy instances: 0 healthy means the route answers nothing. The backends table shows what the edge proxies last reported for each backend, e.g. a backend that does not accept the PROXY v2 header of a v2 route.',
   args: [{ name: 'NAME', description: 'only this route', optional: true }],
   flags: withServer({ app: APP_FLAG }), read: true,
   async run(input, io) {
     const app = required(input, 'app', this);
     const client = clientFor(input, io);
     const [routes, instances] = await Promise.all([client.call<RouteView[]>('GET', `/apps/${seg(app)}/routes`), client.call<InstanceView[]>('GET', `/apps/${seg(app)}/instances`)]);
-    const status = routes.filter((r) => input.args.NAME === undefined || r.name === input.args.NAME).map((r) => {
-      const backends = instances.filter((i) => i.env === r.env && i.processType === r.processType && i.desired === 'running');
-      return { ...r, instances: backends.length, healthy: backends.filter((i) => i.actual === 'healthy').length };
-    });
-    if (input.json) printJson(io, status);
-    else printTable(io, ['NAME', 'ENV', 'ADDRESS', 'PORT', 'PROCESS', 'HEALTHY'], status.map((r) => [r.name, r.env, r.address ?? 'shared', r.port, r.processType, `${r.healthy}/${r.instances}`]));
+    const status = await Promise.all(routes.filter((r) => input.args.NAME === undefined || r.name === input.args.NAME).map(async (r) => {
+      const serving = instances.filter((i) => i.env === r.env && i.processType === r.processType && i.desired === 'running');
+      const edge = await client.call<EdgeRouteStatus>('GET', `/apps/${seg(app)}/routes/${seg(r.name)}/status?env=${r.env}`);
+      return { ...r, instances: serving.length, healthy: serving.filter((i) => i.actual === 'healthy').length, backends: edge.backends };
+    }));
+    if (input.json) {
+      printJson(io, status);
+      return EXIT.OK;
+    }
+    printTable(io, ['NAME', 'ENV', 'ADDRESS', 'PORT', 'PROCESS', 'HEALTHY'], status.map((r) => [r.name, r.env, r.address ?? 'shared', r.port, r.processType, `${r.healthy}/${r.instances}`]));
+    const backends = status.flatMap((r) => r.backends.map((b) => [r.name, r.env, b.address, b.instanceId, b.edge ?? '-', backendState(b)]));
+    if (backends.length > 0) {
+      io.stdout('\n');
+      printTable(io, ['ROUTE', 'ENV', 'BACKEND', 'INSTANCE', 'EDGE', 'STATE'], backends);
+    }
     return EXIT.OK;
   },
 };

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NodeStandIn {
   readonly name: string;
+  /** The node token (an edge on this node would use it). */
+  readonly token: string;
   /** Instance ids it reported healthy, in order. */
   readonly reportedHealthy: readonly string[];
   /** Ends the loop; resolves once the last pass is over. Rejects if a pass failed. */
@@ -33,6 +35,8 @@ export interface StandInOptions {
   readonly name?: string;
   /** What it reports for each new instance (default healthy); null reports nothing, like an agent that never boots them. */
   readonly report?: 'healthy' | 'unhealthy' | null;
+  /** Report each instance with a made-up backend address (192.0.2.N:port, a documentation range never contacted). */
+  readonly addressPort?: number;
 }
 
 export async function startNodeStandIn(base: string, joinToken: string, options: StandInOptions = {}): Promise<NodeStandIn> {
@@ -49,7 +53,8 @@ export async function startNodeStandIn(base: string, joinToken: string, options:
       await call(base, token, 'POST', `/nodes/${name}/heartbeat`, capacity);
       for (const a of (await call(base, token, 'GET', `/nodes/${name}/assignments`)) as Assignment[]) {
         if (a.desired !== 'running' || a.actual === 'healthy' || report === null || reported.has(a.id)) continue;
-        await call(base, token, 'POST', `/nodes/${name}/instances/${a.id}/state`, { state: report, ...(report === 'unhealthy' ? { detail: 'health check failed (stand-in)' } : {}) });
+        const address = options.addressPort === undefined ? {} : { address: `192.0.2.${reported.size + 1}:${options.addressPort}` };
+        await call(base, token, 'POST', `/nodes/${name}/instances/${a.id}/state`, { state: report, ...address, ...(report === 'unhealthy' ? { detail: 'health check failed (stand-in)' } : {}) });
         reported.add(a.id);
         if (report === 'healthy') reportedHealthy.push(a.id);
       }
@@ -61,6 +66,7 @@ export async function startNodeStandIn(base: string, joinToken: string, options:
   const done = loop.catch((e: unknown) => void (failure = e));
   return {
     name,
+    token,
     reportedHealthy,
     async stop() {
       running = false;
