@@ -17,7 +17,7 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): R
       ...(r.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: r.body, ...(r.example === undefined ? {} : { example: r.example }) } } } }),
       security: [{ bearer: [] }],
       responses: {
-        '2XX': { description: 'success' },
+        '2XX': { description: 'success', ...(r.response === undefined ? {} : { content: { 'application/json': { schema: r.response } } }) },
         default: { description: 'an error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };

@@ -34,5 +34,7 @@ export interface RouteDef {
   readonly body?: Schema;
   /** A valid body, with `{org}`, `{app}` ... placeholders: documents the route and drives the route-walking tests. */
   readonly example?: unknown;
+  /** The success body's schema, for the OpenAPI document (responses.ts). */
+  readonly response?: Schema;
   readonly handler: (ctx: RouteContext) => Promise<RouteResult>;
 }

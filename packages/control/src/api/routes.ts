@@ -14,6 +14,7 @@ import * as edges from '../commands/edges.ts';
 import { requireApp, requireOperator } from '../commands/actor.ts';
 import { invalid } from '../commands/validate.ts';
 import { projectionDrift } from '../commands/verify.ts';
+import { responses } from './responses.ts';
 import { renderBundle } from './render.ts';
 import type { RouteDef } from './route.ts';
 import { bodies, ENV, INSTANCE_ID, IPV4, NAME, object, SEQ_TEXT, TOKEN_ID, type Schema } from './schemas.ts';
@@ -55,19 +56,19 @@ export const ROUTES: readonly RouteDef[] = [
 
   // Apps, releases, deploys, scaling
   { method: 'POST', url: '/apps', summary: 'Create an app with its prod and staging environments.', tokens: USERS, body: bodies.createApp, example: { org: '{org}', name: 'newapp' }, handler: async (c) => created(await apps.createApp(c.control, c.actor, c.body as { org: string; name: string })) },
-  { method: 'GET', url: '/apps', summary: 'List the apps the token may see.', tokens: USERS, handler: async (c) => ({ body: await apps.listApps(c.control, c.actor) }) },
-  { method: 'GET', url: '/apps/:app', summary: 'Show an app and its environments.', tokens: USERS, params: APP, handler: async (c) => ({ body: await apps.getApp(c.control, c.actor, c.params.app!) }) },
+  { method: 'GET', url: '/apps', summary: 'List the apps the token may see.', tokens: USERS, response: responses.apps, handler: async (c) => ({ body: await apps.listApps(c.control, c.actor) }) },
+  { method: 'GET', url: '/apps/:app', summary: 'Show an app and its environments.', tokens: USERS, params: APP, response: responses.app, handler: async (c) => ({ body: await apps.getApp(c.control, c.actor, c.params.app!) }) },
   { method: 'DELETE', url: '/apps/:app', summary: 'Delete an app.', tokens: USERS, params: APP, handler: async (c) => (await apps.deleteApp(c.control, c.actor, c.params.app!), noContent) },
   {
-    method: 'POST', url: '/apps/:app/releases', summary: 'Create a release: an image pinned by digest, and its process types.', tokens: USERS, params: APP, body: bodies.createRelease,
+    method: 'POST', url: '/apps/:app/releases', summary: 'Create a release: an image pinned by digest, and its process types.', tokens: USERS, params: APP, body: bodies.createRelease, response: responses.release,
     example: { image: `registry.example/app@sha256:${'b'.repeat(64)}`, processes: { web: { cpu: 0.5, memory: '256Mi', count: 1 } } },
     handler: async (c) => created(await apps.createRelease(c.control, c.actor, c.params.app!, c.body as apps.ReleaseInput)),
   },
-  { method: 'GET', url: '/apps/:app/releases', summary: "List an app's releases.", tokens: USERS, params: APP, handler: async (c) => ({ body: await apps.listReleases(c.control, c.actor, c.params.app!) }) },
-  { method: 'GET', url: '/apps/:app/envs/:env', summary: 'Show an environment: release, scale, secrets version, pending restarts.', tokens: USERS, params: APP_ENV, handler: async (c) => ({ body: (await apps.getApp(c.control, c.actor, c.params.app!)).envs[c.params.env!] }) },
-  { method: 'POST', url: '/apps/:app/envs/:env/deploys', summary: 'Deploy a release to an environment.', tokens: USERS, params: APP_ENV, body: bodies.deploy, example: { release: 1 }, handler: async (c) => created(await apps.deploy(c.control, c.actor, c.params.app!, c.params.env!, c.body as { release: number })) },
+  { method: 'GET', url: '/apps/:app/releases', summary: "List an app's releases.", tokens: USERS, params: APP, response: responses.releases, handler: async (c) => ({ body: await apps.listReleases(c.control, c.actor, c.params.app!) }) },
+  { method: 'GET', url: '/apps/:app/envs/:env', summary: 'Show an environment: release, scale, secrets version, pending restarts, the rollout in progress.', tokens: USERS, params: APP_ENV, response: responses.env, handler: async (c) => ({ body: (await apps.getApp(c.control, c.actor, c.params.app!)).envs[c.params.env!] }) },
+  { method: 'POST', url: '/apps/:app/envs/:env/deploys', summary: 'Deploy a release to an environment: a rolling replacement the reconciler advances (DeployCompleted, or DeployFailed and a rollback).', tokens: USERS, params: APP_ENV, body: bodies.deploy, response: responses.deployStarted, example: { release: 1 }, handler: async (c) => created(await apps.deploy(c.control, c.actor, c.params.app!, c.params.env!, c.body as { release: number })) },
   {
-    method: 'GET', url: '/apps/:app/envs/:env/deploys', summary: "An environment's deploys, oldest first.", tokens: USERS, params: APP_ENV,
+    method: 'GET', url: '/apps/:app/envs/:env/deploys', summary: "An environment's deploys, oldest first, each with its status.", tokens: USERS, params: APP_ENV, response: responses.deploys,
     handler: async (c) => ({ body: apps.requireEnv(requireApp(await c.control.read(), c.actor, c.params.app!), c.params.env!).deploys }),
   },
   {
@@ -75,7 +76,7 @@ export const ROUTES: readonly RouteDef[] = [
     handler: async (c) => ({ body: await apps.scale(c.control, c.actor, c.params.app!, c.params.env!, { processType: c.params.process!, count: (c.body as { count: number }).count }) }),
   },
 
-  { method: 'GET', url: '/apps/:app/instances', summary: "List an app's instances: desired and actual state, node, digest, bundle version.", tokens: USERS, params: APP, handler: async (c) => ({ body: await instances.listAppInstances(c.control, c.actor, c.params.app!) }) },
+  { method: 'GET', url: '/apps/:app/instances', summary: "List an app's instances: desired and actual state, node, digest, bundle version.", tokens: USERS, params: APP, response: responses.instances, handler: async (c) => ({ body: await instances.listAppInstances(c.control, c.actor, c.params.app!) }) },
 
   // Routes and IPv4 addresses
   { method: 'GET', url: '/apps/:app/routes', summary: "List an app's public TCP routes.", tokens: USERS, params: APP, handler: async (c) => ({ body: await routes.listRoutes(c.control, c.actor, c.params.app!) }) },
@@ -155,7 +156,7 @@ export const ROUTES: readonly RouteDef[] = [
     },
   },
   {
-    method: 'POST', url: '/admin/verify', summary: 'Replay the log and check that the projections match (operator).', tokens: ['operator'],
+    method: 'POST', url: '/admin/verify', summary: 'Replay the log and check that the projections match (operator); drift answers TRC_PROJECTION_DRIFT with one problem per projection/key.', tokens: ['operator'], response: responses.verified,
     handler: async (c) => {
       requireOperator(c.actor, 'verify the log');
       const result = await c.control.verify();
