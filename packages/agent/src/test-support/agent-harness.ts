@@ -52,7 +52,8 @@ export async function startHarness(label: string): Promise<Harness> {
   const config = (name: string): AgentConfig => ({
     control: control.base, stateDir: path.join(work, `agent-${name}`), nodeName: name,
     capacity: { cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
-    subnet: `198.18.${process.pid % 250}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
+    // 198.18.250-255 are used by no other test (they take 198.18.0-249 and 198.19.x by pid).
+    subnet: `198.18.${250 + (process.pid % 6)}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
     secretsDir, cgroupParent, adminListen: { host: '127.0.0.1', port: 0 },
     log: (line) => logs.push(`${name}: ${line}`),
     heartbeatMs: 1000, resyncMs: 600_000, stopGraceMs: 2000, pollMs: 100,
