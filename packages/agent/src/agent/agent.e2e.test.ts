@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { detectCgroupLayout } from '../cgroups/layout.ts';
+import { detectFeatures, ociResources } from '../cgroups/limits.ts';
 import { probeFrom, probeFromHost } from '../network/test-support/netns-tcp.ts';
 import { startHarness, skipReason, type Harness } from '../test-support/agent-harness.ts';
 import type { RunningAgent } from './assemble.ts';
@@ -133,7 +135,7 @@ test('the agent joins with a join token, keeps its identity 0600, and reports co
 
 let firstWeb = '';
 
-test('a deployed instance is pulled, networked, given its secrets file 0400 on tmpfs, run under runc with its memory cap, becomes healthy and answers from the host', { skip }, async () => {
+test('a deployed instance is pulled, networked, given its secrets file 0400 on tmpfs, run under runc with its cpu weight and memory cap, becomes healthy and answers from the host', { skip }, async () => {
   await deploy('acme', acme, 'shop', SHOP, { API_KEY: 'first-key' });
   const web = await healthyOne('shop', acme);
   firstWeb = web.id;
@@ -143,6 +145,10 @@ test('a deployed instance is pulled, networked, given its secrets file 0400 on t
   const st = statSync(secretsFile);
   assert.deepEqual([st.mode & 0o777, st.uid], [0o400, 0]);
   const oci = JSON.parse(readFileSync(path.join(h.config(NODE).stateDir, 'runtime', 'instances', web.id, 'config.json'), 'utf8')) as { linux: { resources: unknown; namespaces: { type: string; path?: string }[] } };
+  // The process type's cpu (as a weight) and memory cap, as the runtime maps them for this host's cgroups.
+  const layout = await detectCgroupLayout('/');
+  const { devices: _devices, ...limits } = oci.linux.resources as Record<string, unknown>;
+  assert.deepEqual(limits, JSON.parse(JSON.stringify(ociResources(layout.mode, { cpu: 0.5, memory: 64 * 2 ** 20 }, detectFeatures(layout)))));
   assert.match(JSON.stringify(oci.linux.resources), new RegExp(String(64 * 2 ** 20)));
   assert.equal(oci.linux.namespaces.find((n) => n.type === 'network')?.path, `/run/netns/${h.config(NODE).netnsPrefix}${web.id}`);
 });
