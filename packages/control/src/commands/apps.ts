@@ -7,7 +7,7 @@ import { nameProblem } from './names.ts';
 import { newId } from './tokens.ts';
 import { invalid } from './validate.ts';
 import { checkReference, PINNED_DIGEST } from '../images/resolver.ts';
-import { admit, place, runningOf, stopChange, volumesFor, type InstanceGroup } from './placement.ts';
+import { admit, FAILED, place, runningOf, stopChange, volumesFor, type InstanceGroup } from './placement.ts';
 
 const withVolumes = (volumes: string[] | undefined): { volumes?: string[] } => (volumes === undefined ? {} : { volumes });
 
@@ -175,6 +175,7 @@ export async function deploy(control: Control, actor: Actor, appName: string, en
   const release = app.releases.find((r) => r.version === input.release);
   if (release === undefined) throw notFound(`release ${input.release} of app "${appName}"`);
   const all = runningOf(state, app.name, env.name);
+  const deployId = newId('dep', control.deps.random);
   // Admission counts the new release in full against everything else: the old instances are on their way out.
   const exclude = new Set(all.map((i) => i.id));
   const stops: InstanceState[] = all.filter((i) => !(i.processType in release.processes));
@@ -182,8 +183,9 @@ export async function deploy(control: Control, actor: Actor, appName: string, en
   const planned = Object.entries(release.processes).map(([processType, p]): { group: InstanceGroup; full: number } => {
     const count = env.scale[processType] ?? p.count;
     const mine = all.filter((i) => i.processType === processType);
-    const current = mine.filter((i) => i.release === release.version);
-    const old = mine.filter((i) => i.release !== release.version);
+    // Instances of this very release that exited or fail their health check are replaced too: a redeploy retries.
+    const current = mine.filter((i) => i.release === release.version && !FAILED.has(i.actual));
+    const old = mine.filter((i) => !current.includes(i));
     const keepCurrent = current.slice(0, count);
     const keepOld = old.slice(0, count - keepCurrent.length);
     stops.push(...current.slice(count), ...old.slice(keepOld.length));
@@ -193,13 +195,12 @@ export async function deploy(control: Control, actor: Actor, appName: string, en
     const volumes = fill > 0 ? volumesFor(state, app.name, env.name, processType, fill, held) : undefined;
     const group: InstanceGroup = {
       app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion: env.secrets?.version ?? 0,
-      cpu: p.cpu, memoryBytes: p.memoryBytes, count: fill, reason: 'deploy', ...(volumes === undefined ? {} : { volumes }),
+      cpu: p.cpu, memoryBytes: p.memoryBytes, count: fill, reason: 'deploy', deployId, ...(volumes === undefined ? {} : { volumes }),
     };
     return { group, full: count };
   });
   admit(state, app.org, exclude, { memoryBytes: planned.reduce((sum, g) => sum + g.full * g.group.memoryBytes, 0), instances: planned.reduce((sum, g) => sum + g.full, 0) });
   const placed = place(state, planned.map((g) => g.group), new Set(stops.map((i) => i.id)), control.deps.random);
-  const deployId = newId('dep', control.deps.random);
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
     {

@@ -214,3 +214,49 @@ test('a deploy places a new process type at once, stops a dropped one at once, a
     await w.close();
   }
 });
+
+test('redeploying after a failure retries: failed instances are replaced, and only instances this deploy placed can fail it', async () => {
+  const w = await world('deploy-retry');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    const bad = (await running(w.control))[0]!;
+    for (const i of await running(w.control)) if (i.id !== bad.id) await reportInstanceState(w.control, nodeActor(i.node), i.node, i.id, { state: 'healthy' });
+    await reportInstanceState(w.control, nodeActor(bad.node), bad.node, bad.id, { state: 'exited', detail: 'exit status 1' });
+    await advanceDeploys(w.control, 1);
+    assert.equal((await w.control.read()).apps.get('shop')!.envs.prod!.deploys[0]!.status, 'failed');
+    const retry = await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    assert.deepEqual([retry.instances, retry.rolling], [0, 1], 'the failed instance is the one to replace');
+    // The failed instance was placed by the first deploy, so it does not fail this one.
+    const steps = await rollToEnd(w.control, 1, 3);
+    assert.ok(steps >= 1);
+    const final = await running(w.control);
+    assert.ok(final.every((i) => i.actual === 'healthy') && !final.some((i) => i.id === bad.id));
+    assert.equal((await w.control.read()).apps.get('shop')!.envs.prod!.deploys[1]!.status, 'completed');
+  } finally {
+    await w.close();
+  }
+});
+
+test('a rollback whose own replacement fails still ends (DeployRolledBack); the instance state says why', async () => {
+  const w = await world('deploy-rollback-fails');
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 1 });
+    await nodesReportHealthy(w.control);
+    await advanceDeploys(w.control, 1);
+    await deploy(w.control, acme, 'shop', 'prod', { release: 2 });
+    await advanceDeploys(w.control, 1);
+    const bad = (await running(w.control)).find((i) => i.release === 2)!;
+    await reportInstanceState(w.control, nodeActor(bad.node), bad.node, bad.id, { state: 'unhealthy' });
+    await advanceDeploys(w.control, 1); // DeployFailed
+    await advanceDeploys(w.control, 1); // the rollback replaces the failed instance
+    const back = (await running(w.control)).find((i) => i.release === 1 && i.actual === 'pending')!;
+    await reportInstanceState(w.control, nodeActor(back.node), back.node, back.id, { state: 'exited', detail: 'disk full' });
+    await advanceDeploys(w.control, 1);
+    const env = (await w.control.read()).apps.get('shop')!.envs.prod!;
+    assert.equal(env.rollout, null);
+    assert.equal(env.deploys[1]!.status, 'rolled-back');
+    assert.equal((await running(w.control)).find((i) => i.id === back.id)?.detail, 'disk full');
+  } finally {
+    await w.close();
+  }
+});

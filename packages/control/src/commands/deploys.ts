@@ -4,13 +4,12 @@
 import type { Change, Control } from './control.ts';
 import type { AppState, ControlState, EnvState, InstanceState } from '../state/state.ts';
 import { add, intentsOf, replace, sameVolume } from './instances.ts';
-import { runningOf, stopChange, type InstanceGroup } from './placement.ts';
+import { FAILED, runningOf, stopChange, type InstanceGroup } from './placement.ts';
 
-const failedStates: ReadonlySet<string> = new Set(['exited', 'unhealthy']);
 
 /** Broken instances are replaced first, then those not yet up, and healthy ones last. */
 function replacementOrder(i: InstanceState): number {
-  return failedStates.has(i.actual) ? 0 : i.actual === 'healthy' ? 2 : 1;
+  return FAILED.has(i.actual) ? 0 : i.actual === 'healthy' ? 2 : 1;
 }
 
 export interface DeployStepReport {
@@ -53,7 +52,8 @@ function step(state: ControlState, app: AppState, env: EnvState, maxUnavailable:
   const ids = { deployId: rollout.deployId, app: app.name, org: app.org, env: env.name };
   const running = runningOf(state, app.name, env.name);
   if (!rollout.rollback) {
-    const failed = running.find((i) => i.release === rollout.release && failedStates.has(i.actual));
+    // Only an instance this deploy placed can fail it; older failed ones are simply replaced.
+    const failed = running.find((i) => i.deployId === rollout.deployId && i.release === rollout.release && FAILED.has(i.actual));
     if (failed !== undefined) {
       const reason = `instance ${failed.id} (${failed.processType}) of release ${rollout.release} reported ${failed.actual}${failed.detail === undefined ? '' : `: ${failed.detail}`}`;
       add(byApp, app.name, { type: 'DeployFailed', payload: { ...ids, release: rollout.release, previousRelease: rollout.previousRelease, instanceId: failed.id, reason: reason.slice(0, 500) } });
@@ -69,13 +69,15 @@ function step(state: ControlState, app: AppState, env: EnvState, maxUnavailable:
   const bundleVersion = env.secrets?.version ?? 0;
   for (const [processType, proc] of Object.entries(release.processes)) {
     const mine = running.filter((i) => i.processType === processType);
-    const old = mine.filter((i) => i.release !== rollout.release).sort((a, b) => replacementOrder(a) - replacementOrder(b));
-    const unavailable = mine.filter((i) => i.release === rollout.release && i.actual !== 'healthy').length;
+    const replaced = (i: InstanceState): boolean => i.release !== rollout.release || (FAILED.has(i.actual) && i.deployId !== rollout.deployId);
+    const old = mine.filter(replaced).sort((a, b) => replacementOrder(a) - replacementOrder(b));
+    // A rollback never fails itself: its own failed instances do not hold it open (their state says why).
+    const unavailable = mine.filter((i) => !replaced(i) && i.actual !== 'healthy' && !(rollout.rollback && FAILED.has(i.actual))).length;
     if (old.length > 0 || unavailable > 0) done = false;
     for (const i of old.slice(0, Math.max(0, maxUnavailable - unavailable))) {
       replacements.push({
         old: i,
-        group: { app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'deploy', ...sameVolume(i) },
+        group: { app: app.name, org: app.org, env: env.name, processType, release: release.version, digest: release.digest, bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'deploy', deployId: rollout.deployId, ...sameVolume(i) },
       });
     }
   }

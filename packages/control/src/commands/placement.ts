@@ -64,6 +64,8 @@ export interface InstanceGroup {
   readonly reason: InstanceChangeReason;
   /** One local volume per instance (length = count): instance i runs where volumes[i] lives. */
   readonly volumes?: readonly string[];
+  /** The deploy placing them, when a deploy's rollout does. */
+  readonly deployId?: string;
 }
 
 export interface GroupPlan {
@@ -97,6 +99,7 @@ export function planPlacements(state: ControlState, groups: readonly InstanceGro
         instanceId: newId('ins', random), app: g.app, org: g.org, env: g.env, processType: g.processType, release: g.release, digest: g.digest,
         bundleVersion: g.bundleVersion, node: p.nodeId, cpu: g.cpu, memoryBytes: g.memoryBytes, reason: g.reason,
         ...(g.volumes === undefined ? {} : { volume: g.volumes[p.index]! }),
+        ...(g.deployId === undefined ? {} : { deployId: g.deployId }),
       },
     });
   }
@@ -111,6 +114,9 @@ export function place(state: ControlState, groups: readonly InstanceGroup[], exc
   if (first !== undefined) throw new TrcError(first.code, `${problems.length} instance(s) cannot be placed: ${first.message}`, { ...(first.hint === undefined ? {} : { hint: first.hint }), problems });
   return results.flatMap((r) => r.placed);
 }
+
+/** Actual states in which an instance counts as failed: it exited, or fails its health check. */
+export const FAILED: ReadonlySet<string> = new Set(['exited', 'unhealthy']);
 
 export function stopChange(i: InstanceState, reason: InstanceChangeReason): Change {
   return { type: 'InstanceStopRequested', payload: { instanceId: i.id, app: i.app, org: i.org, env: i.env, processType: i.processType, node: i.node, reason } };

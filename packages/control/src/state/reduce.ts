@@ -119,7 +119,7 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   InstancePlaced: (s, p, e) => {
     s.instances.set(p.instanceId, {
       id: p.instanceId, app: p.app, org: p.org, env: p.env, processType: p.processType, release: p.release, digest: p.digest, bundleVersion: p.bundleVersion,
-      node: p.node, cpu: p.cpu, memoryBytes: p.memoryBytes, placedAt: e.time, reason: p.reason, volume: p.volume, desired: 'running', actual: 'pending', detail: undefined,
+      node: p.node, cpu: p.cpu, memoryBytes: p.memoryBytes, placedAt: e.time, reason: p.reason, volume: p.volume, deployId: p.deployId, desired: 'running', actual: 'pending', detail: undefined,
     });
   },
   InstanceStopRequested: (s, p, e) => {

@@ -106,6 +106,8 @@ export interface InstanceState {
   readonly placedAt: string;
   readonly reason: InstanceChangeReason;
   readonly volume: string | undefined;
+  /** The deploy whose rollout placed it (deploys.ts), if one did. */
+  readonly deployId: string | undefined;
   desired: 'running' | 'stopped';
   actual: InstanceActualState | 'pending';
   detail: string | undefined;

@@ -99,6 +99,8 @@ export interface EventPayloads {
     readonly reason: InstanceChangeReason;
     /** The local volume the instance mounts; it runs on the volume's node and nowhere else. */
     readonly volume?: string;
+    /** The deploy whose rollout placed it: only its own instances can fail a deploy. */
+    readonly deployId?: string;
   };
   InstanceStopRequested: { readonly instanceId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly node: string; readonly reason: InstanceChangeReason };
   /** What the node agent observed; `healthy` means the instance passed its health check. */
