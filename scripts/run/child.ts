@@ -78,11 +78,21 @@ export class Child {
     }
   }
 
+  /** `ready`'s result; if it fails, the program is stopped first, so a failed start leaves nothing running. */
+  async readyOrStop<T>(ready: Promise<T>): Promise<T> {
+    try {
+      return await ready;
+    } catch (e) {
+      await this.stop(3_000);
+      throw e;
+    }
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the program has exited. */
   async stop(graceMs: number): Promise<void> {
     if (this.running) {
       this.#process.kill('SIGTERM');
-      const exited = await Promise.race([this.#exited.then(() => true), sleep(graceMs).then(() => false)]);
+      const exited = await Promise.race([this.#exited.then(() => true), sleep(graceMs, undefined, { ref: false }).then(() => false)]);
       if (!exited) this.kill();
     }
     await this.#exited;

@@ -44,9 +44,9 @@ export class LocalPlatform {
     return path.join(this.#agentStateDir, 'admin.token');
   }
 
-  /** Every program's pid, for the test's check that none is left. */
-  pids(): number[] {
-    return [this.#registry, this.#control, this.#agent, this.#edge].flatMap((c) => (c?.pid === undefined ? [] : [c.pid]));
+  /** Each program's pid goes to the log: the test checks that none is left after a stop. */
+  #started(child: Child): void {
+    this.#log(`started ${child.name} (pid ${child.pid ?? '?'}, log ${child.logFile})`);
   }
 
   /** Makes a start in progress give up at its next step or wait (a signal arrived). */
@@ -63,12 +63,14 @@ export class LocalPlatform {
 
     const registry = await startRegistry(o.dataDir, o.registryPort, path.join(this.logDir, 'registry.log'));
     this.#registry = registry.child;
+    this.#started(registry.child);
     step();
     const image = await buildAndPushExample(registry.host);
     this.#log(`registry on ${registry.host}; example image ${image}`);
 
     const control = await startControl(o);
     this.#control = control.child;
+    this.#started(control.child);
     this.#log(`control plane on ${control.url} (SQLite in ${path.join(o.dataDir, 'control')})`);
     step();
     const operator = new PlatformCli(this.configHome, control.url, control.operatorToken);
@@ -79,12 +81,14 @@ export class LocalPlatform {
     const joinToken = agentHasJoined(o) ? undefined : (await operator.json<{ token: string }>(['nodes', 'join-token', o.name])).token;
     const agent = await startAgent(o, this.names, control.url, joinToken);
     this.#agent = agent.child;
+    this.#started(agent.child);
     this.#agentStateDir = agent.stateDir;
     step();
     this.#log(`node agent "${o.name}" running; admin on ${agent.adminUrl}`);
 
     step();
     this.#edge = await startEdge(o, control.url, control.operatorToken);
+    this.#started(this.#edge);
     step();
     this.#log(`edge proxy following the control plane; admin on http://127.0.0.1:${o.edgeAdminPort}`);
 

@@ -34,10 +34,13 @@ export async function startControl(o: RunOptions): Promise<StartedControl> {
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const child = new Child({ name: 'platform-control', command: path.join(BIN, 'platform-control'), args: ['--data-dir', dataDir, '--listen', `127.0.0.1:${o.controlPort}`], logFile: logFile(o, 'control') });
-  const listening = await child.waitFor(/platform-control listening on (http:\/\/\S+)/, 30_000, 'listening line');
+  const listening = await child.readyOrStop(child.waitFor(/platform-control listening on (http:\/\/\S+)/, 30_000, 'listening line'));
   const printed = /operator token \(shown once, store it now\): (\S+)/.exec(child.output())?.[1];
   if (printed !== undefined) writeSecretFile(tokenFile, printed);
-  if (!existsSync(tokenFile)) throw userError('TRC_RUN_STATE_LOST', `platform-control printed no operator token and ${tokenFile} does not exist`, `remove ${o.dataDir} to start afresh`);
+  if (!existsSync(tokenFile)) {
+    await child.stop(10_000);
+    throw userError('TRC_RUN_STATE_LOST', `platform-control printed no operator token and ${tokenFile} does not exist`, `remove ${o.dataDir} to start afresh`);
+  }
   return { child, url: listening[1]!, operatorToken: readFileSync(tokenFile, 'utf8').trim() };
 }
 
@@ -57,7 +60,7 @@ export async function startAgent(o: RunOptions, names: HostNames, controlUrl: st
     logFile: logFile(o, 'agent'),
     env: { TRC_JOIN_TOKEN: joinToken },
   });
-  const m = await child.waitFor(/node \S+ running; admin on (http:\/\/\S+)/, 60_000, 'the "running" line');
+  const m = await child.readyOrStop(child.waitFor(/node \S+ running; admin on (http:\/\/\S+)/, 60_000, 'the "running" line'));
   return { child, adminUrl: m[1]!, stateDir };
 }
 
@@ -73,6 +76,6 @@ export async function startEdge(o: RunOptions, controlUrl: string, operatorToken
     args: ['--control', controlUrl, '--token', operatorToken, '--admin', `127.0.0.1:${o.edgeAdminPort}`, '--public-address', '127.0.0.1'],
     logFile: logFile(o, 'edge'),
   });
-  await child.waitFor(/platform-edge: following /, 30_000, 'the "following" line');
+  await child.readyOrStop(child.waitFor(/platform-edge: following /, 30_000, 'the "following" line'));
   return child;
 }

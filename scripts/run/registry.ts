@@ -28,6 +28,11 @@ export async function startRegistry(dataDir: string, port: number, logFile: stri
   ].join('\n'));
   const child = new Child({ name: 'docker-registry', command: REGISTRY_BINARY, args: ['serve', config], logFile, env: { HOME: dir } });
   const host = `127.0.0.1:${port}`;
+  await child.readyOrStop(answers(host, child, logFile));
+  return { child, host };
+}
+
+async function answers(host: string, child: Child, logFile: string): Promise<void> {
   const deadline = performance.now() + 15_000;
   for (;;) {
     try {
@@ -40,5 +45,4 @@ export async function startRegistry(dataDir: string, port: number, logFile: stri
     if (performance.now() > deadline || !child.running) throw userError('TRC_RUN_START_FAILED', `docker-registry does not answer on ${host}`, `its log is ${logFile}; is the port in use? (--registry-port)`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, host };
 }
