@@ -1,6 +1,7 @@
 // RuntimeDriver on runc: one OCI bundle per instance under the state directory, run by a detached shim
 // (shim.ts says why), limits through runc's linux.resources, OOM read from the instance's memory cgroup.
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { waitForFiles } from './wait-files.ts';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { detectCgroupLayout, type CgroupLayout } from '../../cgroups/layout.ts';
@@ -128,27 +129,35 @@ export class RuncDriver implements RuntimeDriver, Freezer {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} was started already`, { hint: 'create a new instance to run it again' });
       throw error;
     }
-    const command = [this.#runc.options.binary, ...this.#runc.globalArgs(this.#file(id, 'runc.log')), 'run', '--keep', '--bundle', this.#dir(id), id];
-    const pid = spawnShim(this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
-    await writeFile(this.#file(id, 'shim.pid'), String(pid));
-    this.#track(id);
-    const deadline = Date.now() + (this.#options.startTimeoutMs ?? 15_000);
-    for (;;) {
-      const status = await readShimStatus(this.#file(id, 'status'));
-      if (status !== undefined) {
-        const info = await this.inspect(id);
-        if (info.exit?.reason === 'start failed') throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} ${info.exit.message}`, { hint: 'check the image command, user and working directory' });
-        return info;
-      }
-      // 'running' can still end in a failed exec (runc reports it when the process exits): the exit then says
-      // 'start failed', just as a start that fails before this point does.
-      const state = await this.#runc.state(id);
-      if (state !== undefined && (state.status === 'running' || state.status === 'paused')) return this.inspect(id);
-      if (Date.now() > deadline) {
-        throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} did not start within ${this.#options.startTimeoutMs ?? 15_000}ms`, { hint: 'check runc.log in the instance directory' });
-      }
-      await sleep(20);
+    // runc writes the pid file (atomically, by rename) once the container's process has been told to exec:
+    // the moment a polled `runc state` would first say running.
+    const command = [this.#runc.options.binary, ...this.#runc.globalArgs(this.#file(id, 'runc.log')), 'run', '--keep', '--pid-file', this.#file(id, 'pid'), '--bundle', this.#dir(id), id];
+    const timeoutMs = this.#options.startTimeoutMs ?? 15_000;
+    const started = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), timeoutMs);
+    try {
+      const pid = spawnShim(this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
+      await writeFile(this.#file(id, 'shim.pid'), String(pid));
+    } catch (error) {
+      started.cancel();
+      throw error;
     }
+    this.#track(id);
+    const outcome = await started.done;
+    if (outcome === undefined) throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} did not start within ${timeoutMs}ms`, { hint: 'check runc.log in the instance directory' });
+    if (outcome.kind === 'running') return { id, state: 'running', pid: outcome.pid };
+    const info = await this.inspect(id);
+    if (info.exit?.reason === 'start failed') throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} ${info.exit.message}`, { hint: 'check the image command, user and working directory' });
+    return info;
+  }
+
+  /**
+   * Whether start() is done: the shim's status (runc returned: a failed start, or a process that already
+   * ended) wins over the pid file, so a start that failed is never reported as running.
+   */
+  async #startOutcome(id: string): Promise<{ kind: 'running'; pid: number } | { kind: 'ended' } | undefined> {
+    if ((await readShimStatus(this.#file(id, 'status'))) !== undefined) return { kind: 'ended' };
+    const text = await readFile(this.#file(id, 'pid'), 'utf8').catch(() => '');
+    return /^\d+$/.test(text) ? { kind: 'running', pid: Number(text) } : undefined;
   }
 
   /** The last error runc logged for the instance (its JSON log), for start failures. */
