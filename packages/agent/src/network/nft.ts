@@ -2,6 +2,11 @@
 import { mustRun, runCommand } from './command.ts';
 import { renderRuleset, type RulesetInput } from './ruleset.ts';
 
+/** Runs an nft script (`nft -f -`): one transaction, applied whole or not at all. */
+export async function runNftScript(nft: string, script: string): Promise<void> {
+  await mustRun(nft, ['-f', '-'], script);
+}
+
 /** Replaces the table in one nft transaction (see renderRuleset). */
 export async function applyRuleset(nft: string, input: RulesetInput): Promise<void> {
   await mustRun(nft, ['-f', '-'], renderRuleset(input));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTrcError } from '@trc/core';
-import { renderRuleset } from './ruleset.ts';
+import { renderAttach, renderDetach, renderRuleset } from './ruleset.ts';
 import { checkNetworkNames, hostInterfaceName } from './names.ts';
 
 const instances = [
@@ -15,6 +15,10 @@ test('the ruleset replaces only the TRC table atomically: same org allowed, othe
   assert.equal(renderRuleset({ table: 'trc_node1', interfacePrefix: 'trcv', instances, hostTcpPorts: [53, 53, 9100] }), `table inet trc_node1
 delete table inet trc_node1
 table inet trc_node1 {
+\tset sources {
+\t\ttype ifname . ipv4_addr
+\t\telements = { "trcv2" . 10.88.0.2, "trcv3" . 10.88.0.3, "trcv4" . 10.88.0.4 }
+\t}
 \tset org_0 {
 \t\ttype ipv4_addr
 \t\telements = { 10.88.0.2, 10.88.0.4 }
@@ -25,9 +29,7 @@ table inet trc_node1 {
 \t}
 \tchain prerouting {
 \t\ttype filter hook prerouting priority filter; policy accept;
-\t\tiifname "trcv2" ip saddr 10.88.0.2 accept
-\t\tiifname "trcv3" ip saddr 10.88.0.3 accept
-\t\tiifname "trcv4" ip saddr 10.88.0.4 accept
+\t\tiifname . ip saddr @sources accept
 \t\tiifname "trcv*" drop
 \t}
 \tchain forward {
@@ -60,6 +62,17 @@ test('with no instances the ruleset has no sets and drops everything from instan
   assert.match(empty, /chain between_instances \{\n\t\tdrop\n\t\}/);
   assert.match(empty, /chain instance_to_host \{\n\t\tct state established,related accept\n\t\tdrop\n/);
   assert.equal(renderRuleset({ table: 't', interfacePrefix: 'v', instances: [...instances].reverse() }), renderRuleset({ table: 't', interfacePrefix: 'v', instances }));
+});
+
+test('an instance is added and removed as set elements in one transaction; a new org gets its set and accept rule first', () => {
+  const i = { hostInterface: 'trcv5', address: '10.88.0.5', orgId: 'org-c' };
+  assert.equal(renderAttach('trc_node1', i, { n: 2, newOrg: true }), `add set inet trc_node1 org_2 { type ipv4_addr; }
+insert rule inet trc_node1 between_instances ip saddr @org_2 ip daddr @org_2 accept
+add element inet trc_node1 org_2 { 10.88.0.5 }
+add element inet trc_node1 sources { "trcv5" . 10.88.0.5 }
+`);
+  assert.equal(renderAttach('trc_node1', i, { n: 0, newOrg: false }), 'add element inet trc_node1 org_0 { 10.88.0.5 }\nadd element inet trc_node1 sources { "trcv5" . 10.88.0.5 }\n');
+  assert.equal(renderDetach('trc_node1', i, 0), 'delete element inet trc_node1 org_0 { 10.88.0.5 }\ndelete element inet trc_node1 sources { "trcv5" . 10.88.0.5 }\n');
 });
 
 test('host names are checked before they reach ip or nft, and interface names fit the kernel limit', () => {

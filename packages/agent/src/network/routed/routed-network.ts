@@ -8,7 +8,8 @@ import { mustRun, runCommand } from '../command.ts';
 import { allocate, parseSubnet, release, type Allocation, type IpamState, type Subnet } from '../ipam.ts';
 import { loadIpamState, saveIpamState } from '../ipam-file.ts';
 import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName } from '../names.ts';
-import { applyRuleset, deleteTable } from '../nft.ts';
+import { applyRuleset, deleteTable, runNftScript } from '../nft.ts';
+import { orgNumbers, renderAttach, renderDetach, type RulesetInstance } from '../ruleset.ts';
 import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport } from '../network.ts';
 
 export interface RoutedNetworkOptions {
@@ -17,6 +18,8 @@ export interface RoutedNetworkOptions {
   readonly nft?: string;
   /** Root of the sysctl tree, for per-interface settings. */
   readonly procSys?: string;
+  /** The host's interfaces as sysfs lists them: a look without spawning `ip`. */
+  readonly sysClassNet?: string;
 }
 
 interface Node {
@@ -38,7 +41,10 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   readonly #ip: string;
   readonly #nft: string;
   readonly #procSys: string;
+  readonly #sysClassNet: string;
   #node: Node | undefined;
+  /** Each org's set number in the live table (see ruleset.ts); an org keeps its set until the next full ruleset. */
+  #orgSets = new Map<string, number>();
   /** Every change runs alone: the state file, the devices and the ruleset change together. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -46,6 +52,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     this.#ip = options.ip ?? '/usr/sbin/ip';
     this.#nft = options.nft ?? '/usr/sbin/nft';
     this.#procSys = options.procSys ?? '/proc/sys';
+    this.#sysClassNet = options.sysClassNet ?? '/sys/class/net';
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -75,13 +82,18 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       const node = this.#ready();
       const { state, allocation } = allocate(node.subnet, node.state, instanceId, orgId);
       if (state === node.state) return this.#attachment(allocation);
-      // Saved and filtered before the devices exist: a crash leaves an allocation reconcile() can clean,
-      // and the interface is never up without its rules.
+      // Saved before the devices exist: a crash leaves an allocation reconcile() can clean. The rules and
+      // the devices are then made at the same time: until its set elements exist, an interface's packets
+      // are dropped (prerouting knows only listed sources; between_instances only listed orgs).
       await this.#save(state);
-      await this.#applyRules();
       try {
-        await this.#unplumb(allocation);
-        await this.#plumb(allocation, true);
+        await Promise.all([
+          this.#addRules(allocation),
+          (async () => {
+            await this.#unplumb(allocation, true);
+            await this.#plumb(allocation, true);
+          })(),
+        ]);
       } catch (error) {
         await this.#unplumb(allocation).catch(() => undefined);
         await this.#save(release(this.#ready().state, instanceId));
@@ -99,7 +111,10 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       if (allocation === undefined) return;
       await this.#unplumb(allocation);
       await this.#save(release(node.state, instanceId));
-      await this.#applyRules();
+      const org = this.#orgSets.get(allocation.orgId);
+      // Elements missing from the table (someone flushed it) fail the delete: the full ruleset repairs that.
+      if (org === undefined) await this.#applyRules();
+      else await runNftScript(this.#nft, renderDetach(node.config.table, this.#rulesetInstance(allocation), org)).catch(() => this.#applyRules());
     });
   }
 
@@ -165,17 +180,34 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     node.state = state;
   }
 
+  #rulesetInstance(a: Allocation): RulesetInstance {
+    return { hostInterface: hostInterfaceName(this.#ready().config, a.offset), address: a.address, orgId: a.orgId };
+  }
+
+  /** The whole table from the allocations (setup, reconcile, repair). */
   async #applyRules(): Promise<void> {
     const { config, state } = this.#ready();
+    const instances = state.allocations.map((a) => this.#rulesetInstance(a));
+    this.#orgSets = new Map();
     await applyRuleset(this.#nft, {
       table: config.table,
       interfacePrefix: config.interfacePrefix,
-      instances: state.allocations.map((a) => ({ hostInterface: hostInterfaceName(config, a.offset), address: a.address, orgId: a.orgId })),
+      instances,
       ...(config.hostTcpPorts === undefined ? {} : { hostTcpPorts: config.hostTcpPorts }),
     });
+    this.#orgSets = orgNumbers(instances);
   }
 
-  async #linkExists(name: string): Promise<boolean> {
+  /** One instance's elements (and its org's set when new), in one nft transaction. */
+  async #addRules(a: Allocation): Promise<void> {
+    const known = this.#orgSets.get(a.orgId);
+    const n = known ?? Math.max(-1, ...this.#orgSets.values()) + 1;
+    await runNftScript(this.#nft, renderAttach(this.#ready().config.table, this.#rulesetInstance(a), { n, newOrg: known === undefined }));
+    this.#orgSets.set(a.orgId, n);
+  }
+
+  async #linkExists(name: string, fast = false): Promise<boolean> {
+    if (fast) return exists(path.join(this.#sysClassNet, name));
     return (await runCommand(this.#ip, ['link', 'show', 'dev', name])).code === 0;
   }
 
@@ -188,26 +220,23 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     const ns = netnsName(config, a.instanceId);
     const host = hostInterfaceName(config, a.offset);
     const gw = subnet.gateway;
-    const ip = (...args: string[]): Promise<string> => mustRun(this.#ip, args);
-    if (createNamespace) await ip('netns', 'add', ns);
-    await ip('link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    // Three `ip -batch` runs instead of a dozen `ip` processes: the pair (and namespace), then the host side
+    // and the namespace side at once. The sysctls go in between so the host side is never up without them.
+    const batch = (lines: readonly string[], namespace?: string): Promise<string> => mustRun(this.#ip, [...(namespace === undefined ? [] : ['-n', namespace]), '-batch', '-'], `${lines.join('\n')}\n`);
+    await batch([...(createNamespace ? [`netns add ${ns}`] : []), `link add ${host} type veth peer name eth0 netns ${ns}`, `addr add ${gw}/32 dev ${host}`]);
     await writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1');
     await writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined);
-    await ip('addr', 'add', `${gw}/32`, 'dev', host);
-    await ip('link', 'set', 'dev', host, 'up');
-    await ip('route', 'add', `${a.address}/32`, 'dev', host, 'scope', 'link', 'src', gw);
-    await ip('-n', ns, 'link', 'set', 'dev', 'lo', 'up');
-    await ip('-n', ns, 'addr', 'add', `${a.address}/32`, 'dev', 'eth0');
-    await ip('-n', ns, 'link', 'set', 'dev', 'eth0', 'up');
-    await ip('-n', ns, 'route', 'add', gw, 'dev', 'eth0', 'scope', 'link');
-    await ip('-n', ns, 'route', 'add', 'default', 'via', gw, 'dev', 'eth0');
+    await Promise.all([
+      batch([`link set dev ${host} up`, `route add ${a.address}/32 dev ${host} scope link src ${gw}`]),
+      batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], ns),
+    ]);
   }
 
   /** Deletes the instance's interface (both ends, its route with it) and namespace, whichever exist. */
-  async #unplumb(a: Allocation): Promise<void> {
+  async #unplumb(a: Allocation, fast = false): Promise<void> {
     const { config } = this.#ready();
     const host = hostInterfaceName(config, a.offset);
-    if (await this.#linkExists(host)) await mustRun(this.#ip, ['link', 'del', 'dev', host]);
+    if (await this.#linkExists(host, fast)) await mustRun(this.#ip, ['link', 'del', 'dev', host]);
     const ns = netnsName(config, a.instanceId);
     if (await exists(path.join(NETNS_DIR, ns))) await mustRun(this.#ip, ['netns', 'del', ns]);
   }
