@@ -37,4 +37,5 @@ export const AGENT_CODES = {
   TRC_AGENT_STATE_INVALID: { kind: 'bug', status: 500, summary: "A file of the agent's state directory (node.json, an instance record) is not valid JSON of the expected shape." },
   TRC_AGENT_INSTANCE_START_FAILED: { kind: 'user', status: 422, summary: 'An instance could not be started as its release asks: no process type of that name in the manifest, or the image gives no command; the instance is reported exited with the reason.' },
   TRC_AGENT_ADMIN_UNREACHABLE: { kind: 'user', status: 400, summary: "The node agent's admin endpoint (logs, status) cannot be reached at the given address." },
+  TRC_ROOTFS_MOUNT_FAILED: { kind: 'bug', status: 500, summary: "Mounting or unmounting an instance's overlay root filesystem failed; the message carries mount's error output." },
 } as const;
