@@ -5,7 +5,7 @@ import process from 'node:process';
 import { LocalPlatform } from './run/local-platform.ts';
 import { formatError, isTrcError } from '@trc/core';
 import { missingTools, needsRoot, toolsMissing } from './run/host.ts';
-import { parseRunOptions } from './run/options.ts';
+import { parseRunOptions, USAGE } from './run/options.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
 
@@ -14,6 +14,10 @@ function log(line: string): void {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   let options;
   try {
     options = parseRunOptions(process.argv.slice(2), process.env, REPO);

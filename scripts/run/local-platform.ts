@@ -1,6 +1,7 @@
 // The whole platform on one host, started in order (registry, image, control plane, agent, edge, deploy)
 // and stopped in reverse (instances, edge, agent, host clean-up, registry, control plane).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { Child } from './child.ts';
 import { PlatformCli } from './cli.ts';
@@ -27,6 +28,7 @@ export class LocalPlatform {
   #edge: Child | undefined;
   #cli: PlatformCli | undefined;
   #agentStateDir = '';
+  readonly #pids: number[] = [];
   readonly #abort = new AbortController();
 
   constructor(options: RunOptions, log: (line: string) => void) {
@@ -44,9 +46,40 @@ export class LocalPlatform {
     return path.join(this.#agentStateDir, 'admin.token');
   }
 
-  /** Each program's pid goes to the log: the test checks that none is left after a stop. */
+  /** Each program's pid goes to the log (the test checks that none is left after a stop) and to a file. */
   #started(child: Child): void {
     this.#log(`started ${child.name} (pid ${child.pid ?? '?'}, log ${child.logFile})`);
+    if (child.pid !== undefined) this.#pids.push(child.pid);
+    writeFileSync(this.#pidFile, `${JSON.stringify(this.#pids)}\n`);
+  }
+
+  get #pidFile(): string {
+    return path.join(this.options.dataDir, 'pids.json');
+  }
+
+  /** Programs of a run that was itself killed outright (SIGKILL) keep running, detached: end them first. */
+  async #killStale(): Promise<void> {
+    let pids: unknown;
+    try {
+      pids = JSON.parse(readFileSync(this.#pidFile, 'utf8'));
+    } catch {
+      return;
+    }
+    for (const pid of Array.isArray(pids) ? pids : []) {
+      if (typeof pid !== 'number') continue;
+      let cmdline = '';
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      // Only ours: the pid may have been reused by an unrelated process since.
+      if (!/docker-registry|packages\/(control|agent|edge)\/src\/main\.ts/.test(cmdline)) continue;
+      this.#log(`ending ${pid}, left running by a previous run that was killed`);
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await sleep(40);
+    }
+    rmSync(this.#pidFile, { force: true });
   }
 
   /** Makes a start in progress give up at its next step or wait (a signal arrived). */
@@ -59,6 +92,7 @@ export class LocalPlatform {
     const step = (): void => this.#abort.signal.throwIfAborted();
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.configHome, { recursive: true, mode: 0o700 });
+    await this.#killStale();
     this.#log(`data in ${o.dataDir}; logs in ${this.logDir}`);
 
     const registry = await startRegistry(o.dataDir, o.registryPort, path.join(this.logDir, 'registry.log'));
@@ -123,6 +157,7 @@ export class LocalPlatform {
     cleanHost(this.names, this.#log);
     await this.#registry?.stop(5_000 * grace);
     await this.#control?.stop(10_000 * grace);
+    rmSync(this.#pidFile, { force: true });
     const left = findLeftovers(this.names);
     if (!hostIsClean(left)) this.#log(`left on the host: ${JSON.stringify(left)}`);
     this.#log(`stopped; state kept in ${o.dataDir} (remove it to start afresh)`);

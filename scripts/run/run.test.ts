@@ -1,6 +1,7 @@
 // `make run` end to end (root): scripts/run.ts with a temp data dir, its own ports and host names; the
 // example answers through the edge; SIGINT stops every program and leaves no instance, namespace, veth,
-// nft table or tmpfs; a second run reuses the state. Without root it refuses before starting anything.
+// nft table or tmpfs; a second run reuses the state, and a second SIGINT forces. Without root it refuses
+// before starting anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -77,7 +78,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test('make run starts the platform, the example answers with its secret through the edge, and SIGINT stops everything and leaves the host clean; a second run reuses the state', { skip, timeout: 240_000 }, async () => {
+test('make run starts the platform, the example answers with its secret through the edge, and SIGINT stops everything and leaves the host clean; a second run reuses the state, and a second SIGINT forces a clean stop', { skip, timeout: 240_000 }, async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trc-run-test-'));
   const name = `r${(process.pid % 36 ** 4).toString(36)}`;
   const names = hostNames(name);
@@ -109,9 +110,16 @@ test('make run starts the platform, the example answers with its secret through 
     run = start(args('ignored-now'));
     await waitFor(run, /reachable at /, 150_000);
     assert.match(await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text(), /GREETING=first-run,/);
-    const again = await stopAndCheck(run, 60_000);
+    // A second SIGINT during the graceful stop forces: every program killed, the instance removed by name.
+    run.signal('SIGINT');
+    await waitFor(run, /stopping the hello instances/, 10_000);
+    run.signal('SIGINT');
+    assert.equal(await Promise.race([run.exited, sleep(30_000, undefined, { ref: false }).then(() => 'timeout')]), 130, run.output().slice(-3000));
+    const again = [...run.output().matchAll(/started \S+ \(pid (\d+),/g)].map((m) => Number(m[1]));
+    assert.equal(again.length, 4);
     assert.deepEqual(again.filter(alive), []);
-    assert.equal(hostIsClean(findLeftovers(names)), true);
+    assert.deepEqual(findLeftovers(names), { containers: [], namespaces: [], interfaces: [], table: false });
+    assert.equal(existsSync(names.runDir), false);
   } finally {
     if (run !== undefined && (await Promise.race([run.exited.then(() => true), sleep(0).then(() => false)])) === false) {
       run.signal('SIGINT');
