@@ -234,13 +234,25 @@ export function runEventStoreConformance(name: string, makeStore: () => Promise<
       withStore(async (store) => {
         const seen: number[][] = [];
         const all = nextEvents(store, 4);
-        const stop = store.subscribe((events) => seen.push(events.map((e) => e.seq)));
+        let sawFour = (): void => {};
+        const seenFour = new Promise<void>((resolve) => (sawFour = resolve));
+        const stop = store.subscribe((events) => {
+          seen.push(events.map((e) => e.seq));
+          if (seen.flat().length >= 4) sawFour();
+        });
         await store.append(one('app:a', 0, 'AppCreated', 'ReleaseCreated'));
         await Promise.all([store.append(one('app:b', 0, 'AppCreated')), store.append(one('app:c', 0, 'AppCreated'))]);
         const got = await all.done;
+        // Each subscriber is delivered to on its own schedule (PostgreSQL: after a notification), so wait
+        // for this one too before unsubscribing; the suite's timeout bounds the wait.
+        await seenFour;
         all.stop();
         stop();
         await store.append(one('app:d', 0, 'AppCreated'));
+        // A fresh subscriber seeing seq 5 shows the append was delivered; the stopped one must not get it.
+        const later = nextEvents(store, 5);
+        await later.done;
+        later.stop();
         assert.deepEqual(got.map((e) => e.seq), [1, 2, 3, 4]);
         assert.deepEqual(seen.flat(), [1, 2, 3, 4]);
         // A store may batch appends that were durable before it delivered (PostgreSQL delivers after
