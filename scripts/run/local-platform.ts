@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { Child } from './child.ts';
 import { PlatformCli } from './cli.ts';
-import { APP, deployExample, ensureOrg, ROUTE, stopInstances, waitHealthy, waitRoute } from './deploy.ts';
+import { APP, deployExample, ensureOrg, ORG_TOKEN_FILE, ROUTE, stopInstances, waitHealthy, waitRoute } from './deploy.ts';
 import { cleanHost, findLeftovers, hostIsClean, mountSecretsTmpfs } from './host.ts';
 import { buildAndPushExample, EXAMPLE_DIR } from './image.ts';
 import { hostNames, type HostNames, type RunOptions } from './options.ts';
@@ -109,8 +109,13 @@ export class LocalPlatform {
     step();
     const operator = new PlatformCli(this.configHome, control.url, control.operatorToken);
 
-    // Left over by a run that was killed outright: the agent would otherwise adopt half of it.
+    // Whatever a run killed outright left on the host goes; the deploy below starts the example afresh.
     cleanHost(this.names, this.#log);
+    if (control.fresh) {
+      // The agent's node token and the org token belong to an event log that is gone.
+      rmSync(path.join(o.dataDir, 'agent'), { recursive: true, force: true });
+      rmSync(path.join(o.dataDir, ORG_TOKEN_FILE), { force: true });
+    }
     mountSecretsTmpfs(this.names);
     const joinToken = agentHasJoined(o) ? undefined : (await operator.json<{ token: string }>(['nodes', 'join-token', o.name])).token;
     const agent = await startAgent(o, this.names, control.url, joinToken);
@@ -120,7 +125,6 @@ export class LocalPlatform {
     step();
     this.#log(`node agent "${o.name}" running; admin on ${agent.adminUrl}`);
 
-    step();
     this.#edge = await startEdge(o, control.url, control.operatorToken);
     this.#started(this.#edge);
     step();

@@ -15,6 +15,8 @@ export interface StartedControl {
   readonly child: Child;
   readonly url: string;
   readonly operatorToken: string;
+  /** A new event log: state made for an earlier one (the node's identity, the org token) no longer holds. */
+  readonly fresh: boolean;
 }
 
 function logFile(o: RunOptions, name: string): string {
@@ -41,7 +43,7 @@ export async function startControl(o: RunOptions): Promise<StartedControl> {
     await child.stop(10_000);
     throw userError('TRC_RUN_STATE_LOST', `platform-control printed no operator token and ${tokenFile} does not exist`, `remove ${o.dataDir} to start afresh`);
   }
-  return { child, url: listening[1]!, operatorToken: readFileSync(tokenFile, 'utf8').trim() };
+  return { child, url: listening[1]!, operatorToken: readFileSync(tokenFile, 'utf8').trim(), fresh: printed !== undefined };
 }
 
 /** Joins with `joinToken` the first time (given in the environment, not on the command line); later runs reuse the identity. */
