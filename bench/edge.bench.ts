@@ -1,7 +1,8 @@
 // Edge proxy vs HAProxy 2.6 (`mode tcp`, `send-proxy-v2`), both in front of the same PROXY-v2 backend, in
 // one run: bulk throughput, new connections per second, p50/p99 round trip of 64-byte messages, and resident
 // memory per idle connection. The load generator runs in its own process and is also measured directly
-// against the backend (the ceiling), which shows whether it, rather than the proxy, is the limit.
+// against the backend (the ceiling), which shows whether it, rather than the proxy, is the limit. Two
+// minimal Node proxies (the Node floor) are measured for bulk throughput only, in the same rounds.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -41,6 +42,8 @@ interface Target {
   /** Whether the generator sends the PROXY header itself (only when it talks to the backend directly). */
   readonly local: boolean;
   readonly process?: RunningProcess;
+  /** Only the bulk throughput is measured (the Node floor). */
+  readonly throughputOnly?: boolean;
 }
 
 /** Runs a scenario in `processes` generator processes at once and adds up their rates. */
@@ -198,6 +201,19 @@ async function main(): Promise<void> {
       });
       started.push(edge);
       targets.push({ name: 'edge', ...edgePorts, local: false, process: edge });
+      // The Node floor: the smallest Node proxy, reading as Node does and into a reused buffer, to tell the
+      // edge's own cost per byte from Node's (proxy/PERFORMANCE.md).
+      for (const mode of ['alloc', 'reuse'] as const) {
+        const port = await freePort();
+        const floor = await startProcess({
+          name: `node-floor-${mode}`,
+          command: NOFILE[0]!,
+          args: [...NOFILE.slice(1), process.execPath, resolve(SUPPORT, 'bench-node-floor.ts'), String(port), String(back.sink), mode],
+          ready: [{ host: '127.0.0.1', port }],
+        });
+        started.push(floor);
+        targets.push({ name: `floor-${mode}`, echo: port, sink: port, local: false, process: floor, throughputOnly: true });
+      }
     } else {
       console.log(`edge: ${EDGE_BIN} does not exist yet; measuring the ceiling and HAProxy only`);
     }
@@ -219,7 +235,7 @@ async function main(): Promise<void> {
     // Idle memory first, on fresh processes: after the load runs a garbage-collected heap has slack that
     // would absorb the new connections and hide their cost.
     for (const t of targets) {
-      if (t.process === undefined) continue;
+      if (t.process === undefined || t.throughputOnly === true) continue;
       const mem = await idleMemory(t);
       put(t.name, 'idleOpen', mem.open);
       put(t.name, 'kbPerIdle', mem.perConnectionKb);
@@ -240,6 +256,7 @@ async function main(): Promise<void> {
         if (tp.bytes !== tp.expected) throw new Error(`${t.name}: the backend got ${tp.bytes} of ${tp.expected} bytes`);
         sample(t.name, 'throughputMBps', tp.bytesPerSecond! / 1e6);
         if (t.process !== undefined) sample(t.name, 'cpuMsPerGiB', (cpu() - cpuBefore) / (tp.bytes! / 2 ** 30));
+        if (t.throughputOnly === true) continue;
         cpuBefore = cpu();
         const cr = await loadParallel({ kind: 'connrate', port: t.echo, local: t.local, concurrency: 16, durationMs: 2000 }, CONNRATE_GENERATORS);
         sample(t.name, 'connPerSecond', cr.perSecond!);
@@ -285,6 +302,7 @@ function report(results: Map<string, Record<string, number>>): void {
   row(`memory per idle connection, KiB (${IDLE_CONNECTIONS} idle)`, 'kbPerIdle', 2, '<= 2x', (r) => r <= 2);
   console.log('');
   for (const [name, r] of results) {
+    if (name.startsWith('floor-')) continue;
     if (r.idleOpen !== undefined) console.log(`${name}: RSS ${fmt(r.rssBeforeMb!)} MiB at start, ${fmt(r.rssAfterMb!)} MiB holding ${r.idleOpen} idle connections, ${fmt(r.rssEndMb!)} MiB after the load runs`);
     const spread = (key: string, digits: number): string => `${fmt(r[`${key}Min`]!, digits)}-${fmt(r[`${key}Max`]!, digits)}`;
     console.log(`${name}: range over ${ROUNDS} rounds: throughput ${spread('throughputMBps', 0)} MB/s, connections ${spread('connPerSecond', 0)}/s, p50 ${spread('p50us', 1)} us, p99 ${spread('p99us', 1)} us`);
@@ -296,6 +314,12 @@ function report(results: Map<string, Record<string, number>>): void {
     if (h[key]! > 0.8 * c[key]!) {
       console.log(`WARNING: HAProxy's ${figure} is within 20% of the ceiling, so the generator and backend may be what limits it; the edge/HAProxy ${figure} ratio is then an upper bound (the edge's true ratio may be lower).`);
     }
+  }
+  for (const mode of ['alloc', 'reuse'] as const) {
+    const f = results.get(`floor-${mode}`);
+    if (f === undefined) continue;
+    const what = mode === 'alloc' ? 'reading as Node does (a new 64 KiB buffer per read)' : 'reading into one reused buffer (not possible for accepted sockets with the public API)';
+    console.log(`Node floor, ${what}: ${fmt(f.throughputMBps!, 0)} MB/s (${fmt(f.throughputMBps! / h.throughputMBps!, 2)}x HAProxy), ${fmt(f.cpuMsPerGiB!, 0)} ms CPU per GiB (${fmt(f.cpuMsPerGiB! / h.cpuMsPerGiB!, 2)}x)`);
   }
   if (e !== undefined) {
     // A single-threaded proxy with a core of its own is CPU-bound: its rate is then about 1 / (CPU per unit).
