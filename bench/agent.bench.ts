@@ -3,7 +3,7 @@
 // create/start, health), and the instance start rate on one node. Anchor, same run: `runc run --detach` of
 // the same bundle by hand (the bare runc start), for the create/start phases and for the start rate.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -85,7 +85,10 @@ try {
   mkdirSync(bundle);
   const config = JSON.parse(readFileSync(path.join(stateDir, 'runtime', 'instances', sample, 'config.json'), 'utf8')) as { root: { path: string }; linux: { cgroupsPath: string; namespaces: { type: string; path?: string }[] }; mounts: { destination: string }[] };
   const rootfs = path.join(bundle, 'rootfs');
-  cpSync(config.root.path, rootfs, { recursive: true, verbatimSymlinks: true });
+  // The instance's own root is mounted only inside it; the image's shared tree is the same content.
+  const images = path.join(stateDir, 'rootfs', '.images');
+  const tree = readdirSync(images).find((n) => !n.startsWith('.'));
+  cpSync(tree === undefined ? config.root.path : path.join(images, tree), rootfs, { recursive: true, verbatimSymlinks: true });
   config.root.path = rootfs;
   config.linux.namespaces = config.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network' } : n));
   config.mounts = config.mounts.filter((m) => !m.destination.startsWith('/run/secrets') && m.destination !== '/usr/bin/platform-secrets-export');

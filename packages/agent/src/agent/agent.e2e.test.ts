@@ -254,7 +254,9 @@ test('with no event stream the periodic resync still converges: a scale-up start
 
 test('an instance whose health check starts failing is reported unhealthy, and healthy again once it passes', { skip }, async () => {
   const web = (await instances('shop', acme)).find((i) => i.desired === 'running' && i.actual === 'healthy')!;
-  const page = path.join(h.config(NODE).stateDir, 'rootfs', web.id, 'www', 'index.html');
+  // The instance's root is mounted in its own mount namespace only (the host-side overlay mount goes once it runs).
+  const { pid } = await agent!.driver.inspect(web.id);
+  const page = path.join('/proc', String(pid), 'root', 'www', 'index.html');
   const content = readFileSync(page);
   rmSync(page);
   const down = await h.until('unhealthy reported', async () => (await instances('shop', acme)).find((i) => i.id === web.id && i.actual === 'unhealthy'));

@@ -1,12 +1,15 @@
-// Starts one instance from its plan, each phase timed: pull (cache) and unpack a per-instance rootfs, attach
-// the network and fetch the secrets file (these three overlap), stage the secrets, create and start.
-// A failure undoes what was done, so a later attempt starts clean.
-import { rm } from 'node:fs/promises';
+// Starts one instance from its plan, each phase timed: pull (cache) and prepare the instance's root (an
+// overlay over the image's shared tree, see ../rootfs/), attach the network and fetch the secrets file
+// (these three overlap), stage the secrets, create and start. A failure undoes what was done, so a later
+// attempt starts clean.
 import path from 'node:path';
+import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { parseSecretsFileOrThrow } from '@trc/core';
 import type { ImagePuller } from '../image/index.ts';
 import type { InstanceAttachment, InstanceNetwork } from '../network/network.ts';
+import type { RootfsProvider } from '../rootfs/rootfs.ts';
+import { selectRootfsProvider } from '../rootfs/select-rootfs.ts';
 import type { RuntimeDriver } from '../runtime/runtime.ts';
 import type { SecretsStager } from '../secrets/secrets-stager.ts';
 import type { ControlPlane } from './control-client.ts';
@@ -21,15 +24,29 @@ export interface InstanceStarterDeps {
   readonly driver: RuntimeDriver;
   readonly network: InstanceNetwork;
   readonly stager: SecretsStager;
-  /** Holds `<id>/`, each instance's own unpacked rootfs. */
+  /** Holds `<id>/`, each instance's root, and the image trees they share. */
   readonly rootfsDir: string;
+  /** Default: overlayfs when usable in rootfsDir, else one unpack per instance (selectRootfsProvider). */
+  readonly rootfs?: RootfsProvider;
+  /** Where the choice of rootfs provider is said when it is a fallback. */
+  readonly log?: (line: string) => void;
 }
 
 export class InstanceStarter {
   readonly #deps: InstanceStarterDeps;
+  #rootfs: Promise<RootfsProvider> | undefined;
+  /** Host-side root unmounts still running after a start; a cleanup of the instance waits for its own. */
+  readonly #settling = new Map<string, Promise<void>>();
 
   constructor(deps: InstanceStarterDeps) {
     this.#deps = deps;
+    if (deps.rootfs !== undefined) this.#rootfs = Promise.resolve(deps.rootfs);
+  }
+
+  /** Chosen on first use (a trial mount), so constructing the starter does no I/O. */
+  rootfsProvider(): Promise<RootfsProvider> {
+    this.#rootfs ??= selectRootfsProvider({ dir: this.#deps.rootfsDir, log: this.#deps.log ?? ((line) => process.stderr.write(`${line}\n`)) });
+    return this.#rootfs;
   }
 
   rootfsOf(id: string): string {
@@ -46,13 +63,15 @@ export class InstanceStarter {
         timings[phase] = performance.now() - t0;
       }
     };
-    const rootfs = this.rootfsOf(plan.id);
     try {
-      // A rootfs left by a crash mid-start is not trusted: unpack afresh.
-      await rm(rootfs, { recursive: true, force: true });
-      // Pull/unpack, network and the secrets fetch do not depend on each other: they overlap.
-      const [image, attachment, secretsFile] = await Promise.all([
-        timed('pull', () => puller.pull(plan.imageRef, { rootfs })),
+      const provider = await this.rootfsProvider();
+      // Pull and root, network and the secrets fetch do not depend on each other: they overlap. prepare()
+      // replaces any root a crash mid-start left.
+      const [{ image, rootfs }, attachment, secretsFile] = await Promise.all([
+        timed('pull', async () => {
+          const pulled = await puller.pull(plan.imageRef);
+          return { image: pulled, rootfs: await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into) }) };
+        }),
         timed('network', () => network.attach(plan.id, plan.org)),
         control.instanceSecrets(plan.id),
       ]);
@@ -73,6 +92,11 @@ export class InstanceStarter {
         networkNamespace: attachment.netnsPath,
       }));
       await timed('start', () => driver.start(plan.id));
+      // Off the start path: the instance runs in its own mount of the root whether or not this finishes.
+      const settle = provider.started(plan.id)
+        .catch((error: unknown) => (this.#deps.log ?? (() => undefined))(`instance ${plan.id}: the host-side mount of its root stays: ${(error as Error).message}`))
+        .finally(() => this.#settling.delete(plan.id));
+      this.#settling.set(plan.id, settle);
       return attachment;
     } catch (error) {
       await this.cleanup(plan.id);
@@ -83,11 +107,12 @@ export class InstanceStarter {
   /** Removes everything of an instance: the runtime's copy (killed if running), secrets, network, rootfs. */
   async cleanup(id: string): Promise<void> {
     const { driver, network, stager } = this.#deps;
+    await this.#settling.get(id);
     await driver.remove(id, { force: true }).catch((e: { code?: string }) => {
       if (e.code !== 'TRC_RUNTIME_INSTANCE_NOT_FOUND') throw e;
     });
     await stager.remove(id);
     await network.detach(id);
-    await rm(this.rootfsOf(id), { recursive: true, force: true });
+    await (await this.rootfsProvider()).release(id);
   }
 }

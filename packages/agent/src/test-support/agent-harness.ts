@@ -9,6 +9,7 @@ import { startControl, type RunningControl } from '../../../control/src/test-sup
 import { detectCgroupLayout } from '../cgroups/layout.ts';
 import { removeCgroup } from '../cgroups/limits.ts';
 import { RoutedInstanceNetwork } from '../network/routed/routed-network.ts';
+import { DEFAULT_MOUNT_TOOLS, unmountUnder } from '../rootfs/mounts.ts';
 import { busyboxLayerTar, buildImage, pushImage } from './image-builder.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
 import { startAgent, type AgentConfig, type RunningAgent } from '../agent/assemble.ts';
@@ -99,6 +100,8 @@ export async function startHarness(label: string): Promise<Harness> {
       await control.stop().catch(() => undefined);
       await registry.stop().catch(() => undefined);
       spawnSync('umount', [secretsDir]);
+      // Instance roots are overlay mounts until their instance starts (or a start is cut short).
+      await unmountUnder(DEFAULT_MOUNT_TOOLS, work).catch(() => undefined);
       rmSync(work, { recursive: true, force: true });
     },
   };

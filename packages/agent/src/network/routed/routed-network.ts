@@ -220,14 +220,20 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     const ns = netnsName(config, a.instanceId);
     const host = hostInterfaceName(config, a.offset);
     const gw = subnet.gateway;
-    // Three `ip -batch` runs instead of a dozen `ip` processes: the pair (and namespace), then the host side
-    // and the namespace side at once. The sysctls go in between so the host side is never up without them.
+    // Two `ip -batch` runs instead of a dozen `ip` processes: the pair (and namespace) with the host side,
+    // then the namespace side. The sysctls are written meanwhile: until then the interface forwards
+    // nothing and may carry an IPv6 link-local address, which prerouting drops like all IPv6 from it.
     const batch = (lines: readonly string[], namespace?: string): Promise<string> => mustRun(this.#ip, [...(namespace === undefined ? [] : ['-n', namespace]), '-batch', '-'], `${lines.join('\n')}\n`);
-    await batch([...(createNamespace ? [`netns add ${ns}`] : []), `link add ${host} type veth peer name eth0 netns ${ns}`, `addr add ${gw}/32 dev ${host}`]);
-    await writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1');
-    await writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined);
+    await batch([
+      ...(createNamespace ? [`netns add ${ns}`] : []),
+      `link add ${host} type veth peer name eth0 netns ${ns}`,
+      `addr add ${gw}/32 dev ${host}`,
+      `link set dev ${host} up`,
+      `route add ${a.address}/32 dev ${host} scope link src ${gw}`,
+    ]);
     await Promise.all([
-      batch([`link set dev ${host} up`, `route add ${a.address}/32 dev ${host} scope link src ${gw}`]),
+      writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1'),
+      writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined),
       batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], ns),
     ]);
   }
