@@ -138,8 +138,8 @@ export class LocalPlatform {
     await waitHealthy(cli, 90_000, this.#abort.signal);
     const url = `http://127.0.0.1:${o.routePort}/`;
     const answer = await waitRoute(url, 60_000, this.#abort.signal);
-    // The user's CLI config: logged in as the demo org, in the data dir.
-    await cli.ok(['login', '--url', control.url, '--token', orgToken]);
+    // The user's CLI config: logged in as the demo org, in the data dir (login reads TRC_TOKEN from the environment).
+    await cli.ok(['login', '--url', control.url]);
     return { url, answer };
   }
 

@@ -75,8 +75,10 @@ export async function startEdge(o: RunOptions, controlUrl: string, operatorToken
   const child = new Child({
     name: 'platform-edge',
     command: path.join(BIN, 'platform-edge'),
-    args: ['--control', controlUrl, '--token', operatorToken, '--admin', `127.0.0.1:${o.edgeAdminPort}`, '--public-address', '127.0.0.1'],
+    args: ['--control', controlUrl, '--admin', `127.0.0.1:${o.edgeAdminPort}`, '--public-address', '127.0.0.1'],
     logFile: logFile(o, 'edge'),
+    // In the environment, not on the command line, where `ps` would show it.
+    env: { TRC_EDGE_TOKEN: operatorToken },
   });
   await child.readyOrStop(child.waitFor(/platform-edge: following /, 30_000, 'the "following" line'));
   return child;

@@ -12,6 +12,7 @@ import { Edge } from './edge.ts';
 import { startAdminServer } from './admin/server.ts';
 import { JsonLinesEventSink } from './events/edge-events.ts';
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { runWithControlPlane, type ControlModeOptions } from './control-source/run.ts';
 
 export interface CliOptions {
@@ -19,11 +20,14 @@ export interface CliOptions {
   readonly admin: SocketAddress;
 }
 
-const USAGE = 'usage: platform-edge --routes FILE --admin ADDR | --control URL --token TOKEN --admin ADDR [--public-address IP]   (ADDR like 127.0.0.1:9901 or [::1]:9901)';
-const OPTIONS = ['routes', 'admin', 'control', 'token', 'public-address'] as const;
+const USAGE = 'usage: platform-edge --routes FILE --admin ADDR | --control URL (--token-file FILE | TRC_EDGE_TOKEN=... | --token TOKEN) --admin ADDR [--public-address IP]   (ADDR like 127.0.0.1:9901 or [::1]:9901)';
+const OPTIONS = ['routes', 'admin', 'control', 'token', 'token-file', 'public-address'] as const;
 
-/** Standalone (`--routes`) or control-plane mode (`--control`), never both. */
-export function parseArgs(argv: readonly string[]): CliOptions | ControlModeOptions {
+/**
+ * Standalone (`--routes`) or control-plane mode (`--control`), never both. The token may come from a file
+ * or the environment so that it does not show in the process list.
+ */
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): CliOptions | ControlModeOptions {
   const values: Record<string, string> = {};
   const problems: Problem[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -38,7 +42,17 @@ export function parseArgs(argv: readonly string[]): CliOptions | ControlModeOpti
     if (value === undefined || value === '') problems.push({ path: `--${m[1]}`, code: 'TRC_EDGE_USAGE', message: 'needs a value' });
     else values[m[1]!] = value;
   }
-  const controlMode = values.control !== undefined || values.token !== undefined || values['public-address'] !== undefined;
+  if (values['token-file'] !== undefined) {
+    if (values.token !== undefined) problems.push({ path: '--token-file', code: 'TRC_EDGE_USAGE', message: 'give --token or --token-file, not both' });
+    try {
+      values.token = readFile(values['token-file']).trim();
+    } catch (e) {
+      problems.push({ path: '--token-file', code: 'TRC_EDGE_USAGE', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+    }
+  } else if (values.token === undefined && values.control !== undefined && env.TRC_EDGE_TOKEN !== undefined && env.TRC_EDGE_TOKEN !== '') {
+    values.token = env.TRC_EDGE_TOKEN;
+  }
+  const controlMode = values.control !== undefined || values.token !== undefined || values['token-file'] !== undefined || values['public-address'] !== undefined;
   if (controlMode && values.routes !== undefined) problems.push({ path: '--routes', code: 'TRC_EDGE_USAGE', message: 'give either --routes (standalone) or --control (control plane), not both' });
   const required = controlMode ? ['control', 'token', 'admin'] : ['routes', 'admin'];
   for (const key of required) if (values[key] === undefined && !problems.some((p) => p.path === `--${key}`)) problems.push({ path: `--${key}`, code: 'TRC_EDGE_USAGE', message: 'is required' });
@@ -73,7 +87,7 @@ function log(line: string): void {
 async function main(): Promise<number> {
   let parsed: CliOptions | ControlModeOptions;
   try {
-    parsed = parseArgs(process.argv.slice(2));
+    parsed = parseArgs(process.argv.slice(2), process.env);
   } catch (e) {
     if (isTrcError(e)) process.stderr.write(`${describeError(e)}\n`);
     else throw e;

@@ -48,7 +48,17 @@ test('a bad token is refused at login (exit 3, nothing stored); no URL or token 
   assert.equal(none.stderr, 'TRC_CLI_NOT_LOGGED_IN: no control plane URL is configured\nHint: run `platform login --url URL --token TOKEN`, or set TRC_URL and TRC_TOKEN\n');
   const missing = await runIn(['login', '--url', world.base], env);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^TRC_CLI_USAGE: --token is required\n/);
+  assert.match(missing.stderr, /^TRC_CLI_USAGE: login needs a token\nHint: give --token-stdin/);
+});
+
+test('login takes the token from standard input or TRC_TOKEN, so it never shows in the process list', async () => {
+  const env = shell('stdin');
+  const piped = await runIn(['login', '--url', world.base, '--token-stdin'], env, `${world.operatorToken}\n`);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.ok(!`${piped.stdout}${piped.stderr}`.includes(world.operatorToken));
+  assert.equal((JSON.parse((await runIn(['whoami', '--json'], env)).stdout) as { kind: string }).kind, 'operator');
+  const fromEnv = await runIn(['login', '--url', world.base], { ...shell('env'), TRC_TOKEN: world.operatorToken });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
 });
 
 test('--url/--token override TRC_URL/TRC_TOKEN, which override the config file', async () => {

@@ -1,5 +1,5 @@
 // `platform login`, `platform logout`, `platform whoami`: which control plane and token the CLI uses.
-import { isTrcError } from '@trc/core';
+import { isTrcError, userError } from '@trc/core';
 import type { CliIo, Command } from '../command.ts';
 import { ApiClient } from '../api/client.ts';
 import { normaliseUrl, resolveTarget } from '../api/target.ts';
@@ -41,13 +41,18 @@ export const login: Command = {
   args: [],
   flags: {
     url: { type: 'string', description: 'Control plane URL, e.g. http://127.0.0.1:7700', valueName: 'URL' },
-    token: { type: 'string', description: 'An operator or org API token', valueName: 'TOKEN' },
+    token: { type: 'string', description: 'An operator or org API token (visible to other users in ps: prefer --token-stdin or TRC_TOKEN)', valueName: 'TOKEN' },
+    'token-stdin': { type: 'boolean', description: 'Read the token from standard input' },
   },
   read: false,
-  examples: ['platform login --url http://127.0.0.1:7700 --token "$TOKEN"'],
+  examples: ['platform login --url http://127.0.0.1:7700 --token-stdin < token.txt', 'TRC_TOKEN=... platform login --url http://127.0.0.1:7700'],
   async run(input, io) {
     const url = normaliseUrl(required(input, 'url', this));
-    const token = required(input, 'token', this);
+    const fromFlag = input.flags.token;
+    const fromStdin = input.flags['token-stdin'] === true ? new TextDecoder().decode(await io.readStdin()).trim() : undefined;
+    const fromEnv = io.env.TRC_TOKEN === '' ? undefined : io.env.TRC_TOKEN;
+    const token = typeof fromFlag === 'string' ? fromFlag : fromStdin ?? fromEnv;
+    if (token === undefined || token === '') throw userError('TRC_CLI_USAGE', 'login needs a token', 'give --token-stdin (reads it from standard input), set TRC_TOKEN, or --token TOKEN');
     const who = await identify(new ApiClient(url, token));
     const path = writeConfig(io.env, { url, token });
     io.stdout(`Logged in to ${url} as ${describe(who)} (saved in ${path})\n`);
