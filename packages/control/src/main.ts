@@ -24,7 +24,10 @@ const USAGE = `usage: platform-control [--data-dir DIR] [--database postgres://.
   --master-key FILE    the platform master key, created at first start (default: DIR/master.key)
   --node-timeout SEC   a node silent this long is marked down (default: 30)
   --insecure-registry HOST  a registry reached over plain HTTP (repeatable; loopback always is)
-  --max-unavailable N  instances of one process type a rolling deploy or restart may replace at once (default: 1)`;
+  --max-unavailable N  healthy instances of one process type a rolling deploy or restart may take below its count (default: 0)
+  --max-surge N        instances of one process type a rolling deploy or restart may start above its count (default: 1)
+  --drain-grace SEC    between an instance leaving the edges' tables and the request to stop it (default: 5)
+  --health-deadline SEC  how long a new instance of a rollout may take to become healthy (default: 30 x its health-check interval)`;
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(text);
@@ -36,7 +39,7 @@ function parseListen(text: string): { host: string; port: number } {
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, database: { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, 'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' } },
+    options: { 'data-dir': { type: 'string' }, database: { type: 'string' }, listen: { type: 'string' }, 'master-key': { type: 'string' }, 'node-timeout': { type: 'string' }, 'max-unavailable': { type: 'string' }, 'max-surge': { type: 'string' }, 'drain-grace': { type: 'string' }, 'health-deadline': { type: 'string' }, 'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' } },
     strict: true,
   });
   if (values.help === true) {
@@ -48,8 +51,15 @@ async function main(argv: string[]): Promise<void> {
   const nodeTimeoutMs = Number(values['node-timeout'] ?? '30') * 1000;
   if (!(nodeTimeoutMs > 0)) throw userError('TRC_INVALID_INPUT', '--node-timeout must be a positive number of seconds', 'e.g. --node-timeout 30');
 
-  const maxUnavailable = Number(values['max-unavailable'] ?? '1');
-  if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1) throw userError('TRC_INVALID_INPUT', '--max-unavailable must be a whole number of at least 1', 'e.g. --max-unavailable 1');
+  const maxUnavailable = Number(values['max-unavailable'] ?? '0');
+  const maxSurge = Number(values['max-surge'] ?? '1');
+  if (!Number.isInteger(maxUnavailable) || maxUnavailable < 0 || !Number.isInteger(maxSurge) || maxSurge < 0 || maxUnavailable + maxSurge < 1) {
+    throw userError('TRC_INVALID_INPUT', '--max-unavailable and --max-surge must be whole numbers, at least one of them above 0', 'e.g. --max-surge 1 --max-unavailable 0 (the defaults: never below capacity)');
+  }
+  const drainGraceMs = Number(values['drain-grace'] ?? '5') * 1000;
+  if (!(drainGraceMs >= 0)) throw userError('TRC_INVALID_INPUT', '--drain-grace must be a number of seconds (0 or more)', 'e.g. --drain-grace 5');
+  const healthDeadlineMs = values['health-deadline'] === undefined ? undefined : Number(values['health-deadline']) * 1000;
+  if (healthDeadlineMs !== undefined && !(healthDeadlineMs > 0)) throw userError('TRC_INVALID_INPUT', '--health-deadline must be a positive number of seconds', 'e.g. --health-deadline 300');
 
   const database = values.database ?? process.env.TRC_DATABASE_URL;
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database)) throw userError('TRC_INVALID_INPUT', '--database must be a postgres:// URL', 'leave it out to use the embedded SQLite log');
@@ -78,7 +88,7 @@ async function main(argv: string[]): Promise<void> {
   const started = new Date();
   let busy = false;
   const reconcile = async (): Promise<void> => {
-    await reconcileOnce(control, new Date(), heartbeats, { startedAt: started, nodeTimeoutMs, maxUnavailable });
+    await reconcileOnce(control, new Date(), heartbeats, { startedAt: started, nodeTimeoutMs, maxUnavailable, maxSurge, drainGraceMs, ...(healthDeadlineMs === undefined ? {} : { healthDeadlineMs }) });
   };
   const monitor = setInterval(() => {
     if (busy) return;

@@ -35,7 +35,7 @@ const agentPass = async (failing?: number): Promise<void> => {
     else await report(a.id, 'healthy');
   }
 };
-const options = { startedAt: new Date(), nodeTimeoutMs: 3_600_000, maxUnavailable: 1 };
+const options = { startedAt: new Date(), nodeTimeoutMs: 3_600_000, maxUnavailable: 1, maxSurge: 0, drainGraceMs: 0 };
 const envOf = async (): Promise<{ release: number; rollout: { release: number; rollback: boolean } | null }> => (await api.request('GET', '/v1/apps/shop/envs/prod', { token })).body;
 
 /** Runs reconciler passes and agent passes until the rollout ends; returns the most instances ever down at once. */

@@ -53,8 +53,9 @@ export const INSTANCE_VIEW: Schema = shape(
     desired: { type: 'string', enum: ['running', 'stopped'] },
     actual: { type: 'string', enum: ['pending', 'starting', 'healthy', 'unhealthy', 'exited', 'stopped'] },
     detail: STRING,
+    drainingSince: TIME,
   },
-  ['detail'],
+  ['detail', 'drainingSince'],
 );
 
 export const DEPLOY: Schema = shape({ id: STRING, release: INT, startedAt: TIME, status: { type: 'string', enum: ['rolling', 'completed', 'failed', 'rolled-back', 'superseded'] } });

@@ -45,7 +45,7 @@ test('a secret change reaches each new instance through a rolling restart the no
   assert.deepEqual(await secretsOf(original[0]!.id), { API_KEY: 'old-key' });
 
   await api.request('PUT', '/v1/apps/shop/envs/prod/secrets', { token, body: { values: { API_KEY: 'new-key' } } });
-  const options = { startedAt: new Date(), nodeTimeoutMs: 3_600_000, maxUnavailable: 1 };
+  const options = { startedAt: new Date(), nodeTimeoutMs: 3_600_000, maxUnavailable: 1, maxSurge: 0, drainGraceMs: 0 };
   for (let pass = 0; pass < 10; pass++) {
     api.heartbeats.set('n1', Date.now());
     const report = await reconcileOnce(api.t.control, new Date(), api.heartbeats, options);

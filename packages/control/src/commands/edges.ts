@@ -12,6 +12,7 @@ import { invalid } from './validate.ts';
 export const EDGE_WATCHED_EVENTS: readonly EventType[] = [
   'RouteCreated', 'RouteDeleted', 'Ipv4AddressAllocated', 'Ipv4AddressReleased', 'DeployStarted', 'DeployFailed', 'AppDeleted',
   'InstancePlaced', 'InstanceStopRequested', 'InstanceStateReported', 'InstanceOomKilled', 'NodeMarkedDown', 'NodeMarkedUp',
+  'InstanceDrainStarted',
 ];
 const WATCHED: ReadonlySet<string> = new Set(EDGE_WATCHED_EVENTS);
 
@@ -74,9 +75,10 @@ export async function edgeTable(control: Control, actor: Actor, publicAddress: s
 }
 
 function edgeRoute(state: ControlState, r: RouteState, publicAddress: string | null): EdgeRoute {
-  // Draining instances (asked to stop) and ones on a down node get no new connections.
+  // Draining instances (InstanceDrainStarted, or already asked to stop) and ones on a down node get no new
+  // connections: the edge drops a draining one before its node agent is asked to stop it.
   const backends = [...state.instances.values()]
-    .filter((i) => i.app === r.app && i.env === r.env && i.processType === r.processType && i.desired === 'running' && i.actual === 'healthy' && i.address !== undefined && state.nodes.get(i.node)?.status !== 'down')
+    .filter((i) => i.app === r.app && i.env === r.env && i.processType === r.processType && i.desired === 'running' && i.drainingSince === undefined && i.actual === 'healthy' && i.address !== undefined && state.nodes.get(i.node)?.status !== 'down')
     .map((i) => ({ address: i.address!, instanceId: i.id }))
     .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return {

@@ -7,6 +7,7 @@ import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
 import type { Change, Control, Intent } from './control.ts';
 import { isBackendAddress } from './edges.ts';
 import { planPlacements, runningOf, stopChange, type InstanceGroup } from './placement.ts';
+import { deferredChange, healthDeadlineMs, overdue, rollGroup, rollingOptions, viewOf, type RollingOptions } from './rolling.ts';
 
 export interface InstanceView {
   readonly id: string;
@@ -20,10 +21,12 @@ export interface InstanceView {
   readonly desired: InstanceState['desired'];
   readonly actual: InstanceState['actual'];
   readonly detail?: string;
+  /** Present while a rolling replacement drains it: the edges no longer route to it, its stop follows. */
+  readonly drainingSince?: string;
 }
 
 export function instanceView(i: InstanceState): InstanceView {
-  return { id: i.id, app: i.app, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, node: i.node, desired: i.desired, actual: i.actual, ...(i.detail === undefined ? {} : { detail: i.detail }) };
+  return { id: i.id, app: i.app, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, node: i.node, desired: i.desired, actual: i.actual, ...(i.detail === undefined ? {} : { detail: i.detail }), ...(i.drainingSince === undefined ? {} : { drainingSince: i.drainingSince }) };
 }
 
 export async function listAppInstances(control: Control, actor: Actor, appName: string): Promise<InstanceView[]> {
@@ -54,36 +57,45 @@ export async function reportInstanceState(control: Control, actor: Actor, node: 
 }
 
 /**
- * One step of every pending rolling restart (ADR 0010): while fewer than `maxUnavailable` new instances
- * are not yet healthy, stop one instance of the old bundle and place its replacement, same release and
- * digest, new bundle version. When no old instance is left and every new one is healthy, the restart
- * completes. Returns the number of events appended.
+ * One step of every pending rolling restart (ADR 0010), through the machinery deploys use (rolling.ts):
+ * instances of the old bundle are replaced by ones of the same release and digest with the new bundle version,
+ * surge first. A new instance not healthy past its health deadline abandons the restart (RestartAbandoned,
+ * naming it and why; it is stopped, old instances keep serving). When no old instance is left and every new
+ * one is healthy, the restart completes. Returns the number of events appended.
  */
-export async function advanceRestarts(control: Control, maxUnavailable = 1): Promise<number> {
+export async function advanceRestarts(control: Control, opts: number | Partial<RollingOptions> = {}): Promise<number> {
+  const options = rollingOptions(opts);
   const state = await control.read();
+  const view = viewOf(state, control.deps.random);
   const byApp = new Map<string, Change[]>();
-  const replacements: { old: InstanceState; group: InstanceGroup }[] = [];
   for (const app of state.apps.values()) {
     for (const env of Object.values(app.envs)) {
       // A rollout still replacing instances gives each new one the current bundle anyway; restarts wait for it.
       const rollout = env.rollout;
       if (rollout !== null && runningOf(state, app.name, env.name).some((i) => i.release !== rollout.release)) continue;
       for (const [processType, pending] of Object.entries(env.restarts)) {
-        const running = runningOf(state, app.name, env.name, processType);
-        const old = running.filter((i) => i.bundleVersion < pending.bundleVersion);
-        const unavailable = running.filter((i) => i.bundleVersion >= pending.bundleVersion && i.actual !== 'healthy').length;
-        if (old.length === 0 && unavailable === 0) {
-          add(byApp, app.name, { type: 'RestartCompleted', payload: { app: app.name, org: app.org, env: env.name, processType, bundleVersion: pending.bundleVersion, digest: pending.digest } });
+        const ids = { app: app.name, org: app.org, env: env.name, processType };
+        const release = app.releases.find((r) => r.version === pending.release)!;
+        const proc = release.processes[processType]!;
+        const deadline = healthDeadlineMs(release.manifest, processType, options);
+        const isNew = (i: InstanceState): boolean => i.bundleVersion >= pending.bundleVersion;
+        const stuck = runningOf(state, app.name, env.name, processType).filter((i) => isNew(i) && i.drainingSince === undefined).map((i) => ({ i, why: overdue(i, deadline, options.now) })).find((x) => x.why !== undefined);
+        if (stuck !== undefined) {
+          const reason = `instance ${stuck.i.id} (${processType}) of bundle version ${pending.bundleVersion} ${stuck.why}; the restart stops and the old instances keep serving`;
+          add(byApp, app.name, stopChange(stuck.i, 'restart'), { type: 'RestartAbandoned', payload: { ...ids, bundleVersion: pending.bundleVersion, instanceId: stuck.i.id, reason } });
           continue;
         }
-        const proc = app.releases.find((r) => r.version === pending.release)!.processes[processType]!;
-        for (const i of old.slice(0, Math.max(0, maxUnavailable - unavailable))) {
-          replacements.push({ old: i, group: { app: app.name, org: app.org, env: env.name, processType, release: pending.release, digest: pending.digest, bundleVersion: pending.bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'restart', ...sameVolume(i) } });
+        const template = { ...ids, release: pending.release, digest: pending.digest, bundleVersion: pending.bundleVersion, cpu: proc.cpu, memoryBytes: proc.memoryBytes, count: 1, reason: 'restart' as const };
+        const result = rollGroup(view, { template, desired: env.scale[processType] ?? proc.count, isNew }, options);
+        add(byApp, app.name, ...result.changes);
+        if (result.done) add(byApp, app.name, { type: 'RestartCompleted', payload: { ...ids, bundleVersion: pending.bundleVersion, digest: pending.digest } });
+        if (result.waiting !== undefined) {
+          const said = deferredChange(state, template, result.waiting);
+          if (said !== undefined) add(byApp, app.name, said);
         }
       }
     }
   }
-  replace(state, control, replacements, 'restart', byApp);
   const intents = intentsOf(control, byApp);
   if (intents.length === 0) return 0;
   await control.commit({ kind: 'system' }, intents);
@@ -108,7 +120,7 @@ export async function rescheduleFromDownNodes(control: Control): Promise<{ moved
 }
 
 /** Stops each old instance whose replacement could be placed (in one scheduler call); the rest wait. */
-export function replace(state: ControlState, control: Control, items: readonly { old: InstanceState; group: InstanceGroup }[], reason: 'restart' | 'node-down' | 'deploy', byApp: Map<string, Change[]>): { instance: string; reason: string }[] {
+export function replace(state: ControlState, control: Control, items: readonly { old: InstanceState; group: InstanceGroup }[], reason: 'restart' | 'node-down' | 'deploy' | 'failure', byApp: Map<string, Change[]>): { instance: string; reason: string }[] {
   const plans = planPlacements(state, items.map((r) => r.group), new Set(items.map((r) => r.old.id)), control.deps.random);
   const waiting: { instance: string; reason: string }[] = [];
   items.forEach(({ old }, k) => {

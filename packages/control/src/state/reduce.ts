@@ -2,7 +2,7 @@
 // through it rebuilds the state, which is what `admin verify` compares against the live projection.
 import { TrcError, isEventType, type EnvName, type EventPayloads, type EventType } from '@trc/core';
 import type { StoredEvent } from '../store/store.ts';
-import { UNLIMITED, routeKey, type AppState, type ControlState, type EnvState, type ReleaseState } from './state.ts';
+import { UNLIMITED, routeKey, slotKey, type AppState, type ControlState, type EnvState, type ReleaseState } from './state.ts';
 
 type Handler<T extends EventType> = (state: ControlState, payload: EventPayloads[T], event: StoredEvent) => void;
 
@@ -59,6 +59,12 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   },
   AppDeleted: (s, p) => {
     s.apps.delete(p.app);
+    for (const key of [...s.slots.keys(), ...s.deferred.keys()]) {
+      if (key.startsWith(`${p.app}/`)) {
+        s.slots.delete(key);
+        s.deferred.delete(key);
+      }
+    }
   },
   EnvironmentCreated: (s, p, e) => {
     app(s, p.app, e).envs[p.env] = { name: p.env, release: null, deploys: [], scale: {}, secrets: null, restarts: {}, rollout: null };
@@ -121,6 +127,7 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
       id: p.instanceId, app: p.app, org: p.org, env: p.env, processType: p.processType, release: p.release, digest: p.digest, bundleVersion: p.bundleVersion,
       node: p.node, cpu: p.cpu, memoryBytes: p.memoryBytes, placedAt: e.time, reason: p.reason, volume: p.volume, deployId: p.deployId, desired: 'running', actual: 'pending', detail: undefined,
     });
+    s.deferred.delete(slotKey(p.app, p.env, p.processType));
   },
   InstanceStopRequested: (s, p, e) => {
     const instance = s.instances.get(p.instanceId);
@@ -129,10 +136,11 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     s.blocked.delete(p.instanceId);
     if (instance.actual === 'pending' || instance.actual === 'stopped' || instance.actual === 'exited') s.instances.delete(p.instanceId);
   },
-  InstanceStateReported: (s, p) => {
+  InstanceStateReported: (s, p, e) => {
     const instance = s.instances.get(p.instanceId);
     // A late report about an instance already gone changes nothing.
     if (instance === undefined) return;
+    if (instance.actual !== p.state) instance.actualSince = e.time;
     instance.actual = p.state;
     instance.detail = p.detail;
     if (p.address !== undefined) instance.address = p.address;
@@ -166,9 +174,10 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   InstanceRescheduleBlocked: (s, p) => {
     s.blocked.set(p.instanceId, p.reason);
   },
-  InstanceOomKilled: (s, p) => {
+  InstanceOomKilled: (s, p, e) => {
     const instance = s.instances.get(p.instanceId);
     if (instance === undefined) return;
+    if (instance.actual !== 'exited') instance.actualSince = e.time;
     instance.actual = 'exited';
     instance.detail = p.message;
     if (instance.desired === 'stopped') s.instances.delete(p.instanceId);
@@ -205,6 +214,30 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   RouteBackendMarkedHealthy: () => undefined,
   BackupPolicyChanged: (s, p) => {
     s.backupPolicy = { enabled: p.enabled, intervalHours: p.intervalHours, retention: p.retention, disabledEnvs: [...p.disabledEnvs] };
+  },
+  InstanceDrainStarted: (s, p, e) => {
+    const instance = s.instances.get(p.instanceId);
+    if (instance === undefined) throw corrupt(e, `instance ${p.instanceId} does not exist`);
+    instance.drainingSince = e.time;
+    instance.drainingFor = p.reason;
+  },
+  InstanceReplaced: (s, p) => {
+    const key = slotKey(p.app, p.env, p.processType);
+    const slot = s.slots.get(key) ?? { failures: [], crashLooping: false };
+    slot.failures = [...slot.failures, p.failedAt].slice(-10);
+    // An instance that ran past the crash-loop window was not crash-looping: the slot starts afresh.
+    if (!p.quick) slot.crashLooping = false;
+    s.slots.set(key, slot);
+  },
+  ProcessTypeCrashLooped: (s, p) => {
+    const key = slotKey(p.app, p.env, p.processType);
+    s.slots.set(key, { failures: s.slots.get(key)?.failures ?? [], crashLooping: true });
+  },
+  ReplacementDeferred: (s, p) => {
+    s.deferred.set(slotKey(p.app, p.env, p.processType), p.reason);
+  },
+  RestartAbandoned: (s, p, e) => {
+    delete env(s, p.app, p.env, e).restarts[p.processType];
   },
 };
 

@@ -113,6 +113,23 @@ export interface InstanceState {
   detail: string | undefined;
   /** `IP:port` where the edge reaches the instance, from its node's last report that named one. */
   address?: string;
+  /** When its actual state last changed (event time): how long it has been unhealthy, or when it exited. */
+  actualSince?: string;
+  /** When a rolling replacement started draining it (InstanceDrainStarted): the edges no longer route to it. */
+  drainingSince?: string;
+  /** Why it drains: the reason its InstanceStopRequested gives once the grace has passed. */
+  drainingFor?: InstanceChangeReason;
+}
+
+/** Recent failures of one (app, env, process type): the replacement backoff and crash-loop state. */
+export interface SlotState {
+  /** The latest failure times (event `failedAt`, at most 10); the reconciler counts those within its window. */
+  failures: string[];
+  crashLooping: boolean;
+}
+
+export function slotKey(app: string, env: string, processType: string): string {
+  return `${app}/${env}/${processType}`;
 }
 
 export interface RouteState {
@@ -187,6 +204,10 @@ export interface ControlState {
   blocked: Map<string, string>;
   backupPolicy: BackupPolicy;
   settings: ClusterSettings;
+  /** Keyed by slotKey(app, env, process type); only slots that have failed. */
+  slots: Map<string, SlotState>;
+  /** slotKey -> why its rolling replacement waits (ReplacementDeferred), until it places again. */
+  deferred: Map<string, string>;
 }
 
 export const UNLIMITED: QuotaLimits = { memoryBytes: null, instances: null, publicRoutes: null, ipv4Addresses: null };
@@ -214,6 +235,8 @@ export function emptyState(): ControlState {
     blocked: new Map(),
     backupPolicy: { ...DEFAULT_BACKUP_POLICY, disabledEnvs: [] },
     settings: { ...DEFAULT_SETTINGS },
+    slots: new Map(),
+    deferred: new Map(),
   };
 }
 
@@ -248,5 +271,7 @@ export function canonicalState(state: ControlState): unknown {
     blocked: sorted(state.blocked),
     backupPolicy: state.backupPolicy,
     settings: state.settings,
+    slots: sorted(state.slots),
+    deferred: sorted(state.deferred),
   };
 }

@@ -174,6 +174,35 @@ export interface EventPayloads {
   RouteBackendMarkedUnhealthy: RouteBackendHealth;
   /** An edge proxy's health check of a route backend passed again (or for the first time). */
   RouteBackendMarkedHealthy: RouteBackendHealth;
+  /**
+   * A rolling replacement retires a serving instance: the edges drop it from their tables now, and the node
+   * agent is asked to stop it (InstanceStopRequested) once `graceMs` has passed.
+   */
+  InstanceDrainStarted: { readonly instanceId: string; readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly node: string; readonly reason: InstanceChangeReason; readonly graceMs: number };
+  /**
+   * An instance that exited or stayed unhealthy was replaced (the same append stops it and places
+   * `replacementId`). `failedAt` is when it was seen failing; `quick` when that was within the crash-loop
+   * window of its placement; `failures` counts the slot's failures within that window, this one included.
+   */
+  InstanceReplaced: {
+    readonly instanceId: string;
+    readonly replacementId: string;
+    readonly app: string;
+    readonly org: string;
+    readonly env: EnvName;
+    readonly processType: string;
+    readonly reason: string;
+    readonly failedAt: string;
+    readonly quick: boolean;
+    readonly failures: number;
+    readonly delayMs: number;
+  };
+  /** One (app, env, process type) failed too often too quickly: from now on it is retried at the longest backoff. */
+  ProcessTypeCrashLooped: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly failures: number; readonly windowMs: number; readonly reason: string; readonly retryDelayMs: number };
+  /** A rolling replacement waits (e.g. no quota for a surge instance and max unavailable 0): said once per reason. */
+  ReplacementDeferred: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly reason: string };
+  /** A rolling restart gave up (a new instance never became healthy in time); old instances keep serving. */
+  RestartAbandoned: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly bundleVersion: number; readonly instanceId: string; readonly reason: string };
 }
 
 /** The payload of both route backend health events. */
@@ -190,7 +219,7 @@ export interface RouteBackendHealth {
   readonly edge: string;
 }
 
-export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down';
+export type InstanceChangeReason = 'deploy' | 'scale' | 'restart' | 'node-down' | 'failure';
 export type InstanceActualState = 'starting' | 'healthy' | 'unhealthy' | 'exited' | 'stopped';
 export const INSTANCE_ACTUAL_STATES: readonly InstanceActualState[] = ['starting', 'healthy', 'unhealthy', 'exited', 'stopped'];
 

@@ -41,6 +41,11 @@ const PINNED = [
   'DeployRolledBack',
   'RouteBackendMarkedUnhealthy',
   'RouteBackendMarkedHealthy',
+  'InstanceDrainStarted',
+  'InstanceReplaced',
+  'ProcessTypeCrashLooped',
+  'ReplacementDeferred',
+  'RestartAbandoned',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

@@ -38,6 +38,11 @@ export const EVENT_TYPES = [
   'DeployRolledBack',
   'RouteBackendMarkedUnhealthy',
   'RouteBackendMarkedHealthy',
+  'InstanceDrainStarted',
+  'InstanceReplaced',
+  'ProcessTypeCrashLooped',
+  'ReplacementDeferred',
+  'RestartAbandoned',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
