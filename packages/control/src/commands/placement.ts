@@ -122,9 +122,12 @@ export function stopChange(i: InstanceState, reason: InstanceChangeReason): Chan
   return { type: 'InstanceStopRequested', payload: { instanceId: i.id, app: i.app, org: i.org, env: i.env, processType: i.processType, node: i.node, reason } };
 }
 
-/** The running instances of one (app, env[, process type]), oldest first. */
+/**
+ * The running instances of one (app, env[, process type]), oldest first. Draining ones are on their way out
+ * (their stop follows the drain grace): they count for resources and quotas (counted), not towards a count.
+ */
 export function runningOf(state: ControlState, app: string, env: EnvName, processType?: string): InstanceState[] {
-  return [...state.instances.values()].filter((i) => i.desired === 'running' && i.app === app && i.env === env && (processType === undefined || i.processType === processType));
+  return [...state.instances.values()].filter((i) => i.desired === 'running' && i.drainingSince === undefined && i.app === app && i.env === env && (processType === undefined || i.processType === processType));
 }
 
 /**

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addNode, makeTestControl, operator, orgActor, IMAGE } from '../test-support/control.ts';
 import { createOrg, setQuotas } from './orgs.ts';
-import { createApp, createRelease, deploy } from './apps.ts';
+import { createApp, createRelease, deploy, scale } from './apps.ts';
 import { advanceDeploys } from './deploys.ts';
 import { advanceRestarts, reportInstanceState } from './instances.ts';
 import { stopDrained } from './reconcile.ts';
@@ -192,4 +192,20 @@ test('the health deadline is 30 x the manifest health-check interval (5 minutes 
   assert.equal(healthDeadlineMs(undefined, 'web', DEFAULT_ROLLING), 300_000);
   assert.equal(healthDeadlineMs(manifest, 'web', DEFAULT_ROLLING), 60_000);
   assert.equal(healthDeadlineMs(manifest, 'web', { ...DEFAULT_ROLLING, healthDeadlineMs: 9_000 }), 9_000);
+});
+
+test('a draining instance does not count towards the desired count: scaling up meanwhile places the missing one', async () => {
+  const w = await world('roll-drain-scale', 1);
+  try {
+    await deploy(w.control, acme, 'shop', 'prod', { release: 2 });
+    await advanceDeploys(w.control, { now: await w.now() });
+    await healthy(w.control);
+    await advanceDeploys(w.control, { now: await w.now() });
+    const all = [...(await w.control.read()).instances.values()].filter((i) => i.desired === 'running');
+    assert.equal(all.filter((i) => i.drainingSince !== undefined).length, 1, 'the old instance drains');
+    await scale(w.control, acme, 'shop', 'prod', { processType: 'web', count: 2 });
+    assert.equal((await running(w.control)).filter((i) => i.drainingSince === undefined).length, 2);
+  } finally {
+    await w.close();
+  }
 });
