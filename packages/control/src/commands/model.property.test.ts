@@ -12,6 +12,7 @@ import { setSecrets, unsetSecrets } from './secrets.ts';
 import { registerNode } from './nodes.ts';
 import { advanceRestarts, reportInstanceState, rescheduleFromDownNodes } from './instances.ts';
 import { advanceDeploys } from './deploys.ts';
+import { reconcileOnce } from './reconcile.ts';
 import { allocateIpv4, createRoute, setIpv4Pool } from './routes.ts';
 import { markSilentNodesDown } from './nodes.ts';
 
@@ -35,6 +36,11 @@ const steps: fc.Arbitrary<Step>[] = [
   fc.tuple(org, fc.integer({ min: 0, max: 6 })).map(([o, instances]) => (c: Control) => setQuotas(c, operator, o, { memoryBytes: null, instances, publicRoutes: 1, ipv4Addresses: 1 })),
   fc.integer({ min: 1, max: 2 }).map((max) => (c: Control) => advanceRestarts(c, max)),
   fc.integer({ min: 1, max: 2 }).map((max) => (c: Control) => advanceDeploys(c, max)),
+  // The reconciler's defaults (surge first, drains, deadlines, failed-instance replacement), at a clock that
+  // lets every grace, deadline and backoff pass.
+  fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 })).map(([maxUnavailable, maxSurge]) => (c: Control) =>
+    reconcileOnce(c, new Date(Date.UTC(2027, 0, 1)), new Map([['n1', Date.UTC(2027, 0, 1)], ['n2', Date.UTC(2027, 0, 1)]]), { startedAt: new Date(Date.UTC(2027, 0, 1)), nodeTimeoutMs: 60_000, maxUnavailable, maxSurge: maxUnavailable + maxSurge === 0 ? 1 : maxSurge })),
+  fc.constant((c: Control) => advanceDeploys(c, { now: new Date(Date.UTC(2026, 0, 1)) })),
   fc.constant(async (c: Control) => {
     // A node reports a new instance failing: rolling deploys must fail and roll back cleanly.
     const i = [...(await c.read()).instances.values()].find((x) => x.desired === 'running' && x.actual !== 'healthy');
