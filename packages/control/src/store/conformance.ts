@@ -250,7 +250,7 @@ export function runEventStoreConformance(name: string, makeStore: () => Promise<
         stop();
         await store.append(one('app:d', 0, 'AppCreated'));
         // A fresh subscriber seeing seq 5 shows the append was delivered; the stopped one must not get it.
-        const later = nextEvents(store, 5);
+        const later = nextEvents(store, 5, 0);
         await later.done;
         later.stop();
         assert.deepEqual(got.map((e) => e.seq), [1, 2, 3, 4]);
