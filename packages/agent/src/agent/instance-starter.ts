@@ -6,7 +6,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { parseSecretsFileOrThrow } from '@trc/core';
-import type { ImagePuller } from '../image/index.ts';
+import type { ImagePuller, PulledImage } from '../image/index.ts';
 import type { InstanceAttachment, InstanceNetwork } from '../network/network.ts';
 import type { RootfsProvider } from '../rootfs/rootfs.ts';
 import { selectRootfsProvider } from '../rootfs/select-rootfs.ts';
@@ -35,6 +35,11 @@ export interface InstanceStarterDeps {
 export class InstanceStarter {
   readonly #deps: InstanceStarterDeps;
   #rootfs: Promise<RootfsProvider> | undefined;
+  /**
+   * Pulls of `name@sha256:…` references already done: a digest names immutable content, so the resolved
+   * manifest and config are kept instead of being read and parsed again from the blob cache every start.
+   */
+  readonly #pulled = new Map<string, Promise<PulledImage>>();
   /** Host-side root unmounts still running after a start; a cleanup of the instance waits for its own. */
   readonly #settling = new Map<string, Promise<void>>();
 
@@ -69,8 +74,14 @@ export class InstanceStarter {
       // replaces any root a crash mid-start left.
       const [{ image, rootfs }, attachment, secretsFile] = await Promise.all([
         timed('pull', async () => {
-          const pulled = await puller.pull(plan.imageRef);
-          return { image: pulled, rootfs: await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into) }) };
+          const pulled = await this.#pull(plan.imageRef);
+          try {
+            return { image: pulled, rootfs: await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into) }) };
+          } catch (error) {
+            // A blob gone from the cache, say: the next start pulls afresh.
+            this.#pulled.delete(plan.imageRef);
+            throw error;
+          }
         }),
         timed('network', () => network.attach(plan.id, plan.org)),
         control.instanceSecrets(plan.id),
@@ -102,6 +113,16 @@ export class InstanceStarter {
       await this.cleanup(plan.id);
       throw error;
     }
+  }
+
+  #pull(ref: string): Promise<PulledImage> {
+    const known = this.#pulled.get(ref);
+    if (known !== undefined) return known;
+    const pulling = this.#deps.puller.pull(ref);
+    if (!/@sha256:[a-f0-9]{64}$/.test(ref)) return pulling;
+    this.#pulled.set(ref, pulling);
+    pulling.catch(() => this.#pulled.delete(ref));
+    return pulling;
   }
 
   /** Removes everything of an instance: the runtime's copy (killed if running), secrets, network, rootfs. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { tarOf } from '../test-support/image-builder.ts';
 import { unpackImage } from '../image/unpack.ts';
 import { DEFAULT_MOUNT_TOOLS, mountPoints, unmountUnder } from './mounts.ts';
-import { OverlayRootfs } from './overlay-rootfs.ts';
+import type { OverlayRootfs } from './overlay-rootfs.ts';
 import type { ImageTree } from './rootfs.ts';
 import { selectRootfsProvider } from './select-rootfs.ts';
 
