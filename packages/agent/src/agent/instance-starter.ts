@@ -48,9 +48,14 @@ export class InstanceStarter {
     if (deps.rootfs !== undefined) this.#rootfs = Promise.resolve(deps.rootfs);
   }
 
+  #log(line: string): void {
+    if (this.#deps.log !== undefined) this.#deps.log(line);
+    else process.stderr.write(`${line}\n`);
+  }
+
   /** Chosen on first use (a trial mount), so constructing the starter does no I/O. */
   rootfsProvider(): Promise<RootfsProvider> {
-    this.#rootfs ??= selectRootfsProvider({ dir: this.#deps.rootfsDir, log: this.#deps.log ?? ((line) => process.stderr.write(`${line}\n`)) });
+    this.#rootfs ??= selectRootfsProvider({ dir: this.#deps.rootfsDir, log: (line) => this.#log(line) });
     return this.#rootfs;
   }
 
@@ -105,7 +110,7 @@ export class InstanceStarter {
       await timed('start', () => driver.start(plan.id));
       // Off the start path: the instance runs in its own mount of the root whether or not this finishes.
       const settle = provider.started(plan.id)
-        .catch((error: unknown) => (this.#deps.log ?? (() => undefined))(`instance ${plan.id}: the host-side mount of its root stays: ${(error as Error).message}`))
+        .catch((error: unknown) => this.#log(`instance ${plan.id}: the host-side mount of its root stays: ${(error as Error).message}`))
         .finally(() => this.#settling.delete(plan.id));
       this.#settling.set(plan.id, settle);
       return attachment;
