@@ -130,6 +130,9 @@ export class Edge {
     });
   }
 
+  /** Backends whose first probe verdict has been reported. */
+  readonly #checked = new WeakSet<Backend>();
+
   #resetHealth(listener: RouteListener, b: Backend): void {
     listener.setHealth(b, true, listener.spec.healthCheck === undefined ? 'no health check configured' : 'not checked yet');
   }
@@ -148,7 +151,12 @@ export class Edge {
   }
 
   #onProbe(listener: RouteListener, b: Backend, r: ProbeResult): void {
-    if (!listener.setHealth(b, r.healthy, r.reason)) return;
+    // The first verdict is reported even when it matches the optimistic default, so the control plane
+    // learns that a backend was checked (and `platform routes status` need not say "not checked yet").
+    const changed = listener.setHealth(b, r.healthy, r.reason);
+    const first = !this.#checked.has(b);
+    this.#checked.add(b);
+    if (!changed && !first) return;
     this.#deps.events.emit({
       type: r.healthy ? 'BackendMarkedHealthy' : 'BackendMarkedUnhealthy',
       time: this.#deps.now().toISOString(),

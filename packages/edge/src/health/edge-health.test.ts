@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freeAddress, httpServer, roundTrip, routeSpec, testEdge, waitFor } from '../testing/loopback.ts';
 
-test('health transitions reach /status (reason), /metrics and the event sink, and unhealthy backends get no connections', async () => {
+test('health transitions (and each backend\'s first verdict) reach /status (reason), /metrics and the event sink, and unhealthy backends get no connections', async () => {
   // One backend serves HTTP behind PROXY v2; the other is a plain HTTP server until it is "fixed".
   const good = await httpServer('127.0.0.1', 200, { proxyV2: true });
   const flaky = await httpServer('127.0.0.1', 200);
@@ -27,6 +27,9 @@ test('health transitions reach /status (reason), /metrics and the event sink, an
     active_connections: 0,
   });
   assert.equal(backends.find((b) => b.address === goodKey)!.healthy, true);
+  // A backend healthy from its first probe is reported once all the same, so the control plane knows it was checked.
+  await waitFor('the good backend\'s first verdict to be reported', () => t.events.events.some((e) => e.backend === goodKey));
+  assert.deepEqual(t.events.events.filter((e) => e.backend === goodKey).map((e) => e.type), ['BackendMarkedHealthy']);
   const event = t.events.events.find((e) => e.backend === flakyKey)!;
   assert.deepEqual(event, { type: 'BackendMarkedUnhealthy', time: '1970-01-01T00:00:00.000Z', route: 'api', backend: flakyKey, reason: event.reason, proxyMismatch: true });
   const metrics = t.edge.metrics.render();
