@@ -47,6 +47,11 @@ function namesVictim(route: RouteDef): boolean {
   return /:(org|app|token|node|instance)\b/.test(route.url) || JSON.stringify(route.example ?? null).includes('{org}');
 }
 
+/** Routes whose owner call needs more than this test runs, each with where the owner's success is shown. */
+const OWNER_CHECK_ELSEWHERE: Readonly<Record<string, string>> = {
+  'GET /apps/:app/instances/:instance/logs': 'proxied to the node agent, which this test does not run: packages/agent/src/agent/progress-logs.e2e.test.ts',
+};
+
 async function globexState(): Promise<string> {
   const s = await api.t.control.read();
   const mine = <T extends { org?: string }>(m: Map<string, T>): T[] => [...m.values()].filter((v) => v.org === 'globex');
@@ -78,7 +83,7 @@ test("every route refuses one org's token on another org's resources, and change
     assert.deepEqual(appended.filter((e) => JSON.stringify(e.payload).includes('globex')), [], `${label} appended to the other org`);
 
     // Positive control: the owner may make the same call (for routes org tokens may use at all).
-    if (namesVictim(route) && route.tokens.includes('org')) {
+    if (namesVictim(route) && route.tokens.includes('org') && !(label in OWNER_CHECK_ELSEWHERE)) {
       const own = await api.request(route.method, pathFor(route), { token: globex.token, body: bodyFor(route) });
       assert.ok(own.status >= 200 && own.status < 300, `${label} as the owner: ${own.status} ${own.text}`);
       ownerChecks += 1;

@@ -8,6 +8,8 @@ import { listEvents } from '../commands/events.ts';
 import * as instances from '../commands/instances.ts';
 import { nodeInstanceSpec } from '../commands/node-instance-spec.ts';
 import { listCapabilities, reportCapabilities, type NodeCapabilities } from '../commands/node-capabilities.ts';
+import { pullProgress, reportPullProgress, PULL_PHASES, type PullProgressInput } from '../commands/instance-progress.ts';
+import { readInstanceLogs, registerNodeAdmin, type NodeAdminInput } from '../commands/instance-logs.ts';
 import * as routes from '../commands/routes.ts';
 import * as volumes from '../commands/volumes.ts';
 import * as edges from '../commands/edges.ts';
@@ -77,6 +79,17 @@ export const ROUTES: readonly RouteDef[] = [
   },
 
   { method: 'GET', url: '/apps/:app/instances', summary: "List an app's instances: desired and actual state, node, digest, bundle version.", tokens: USERS, params: APP, response: responses.instances, handler: async (c) => ({ body: await instances.listAppInstances(c.control, c.actor, c.params.app!) }) },
+  { method: 'GET', url: '/apps/:app/instances/:instance/progress', summary: "An instance's image pull as its node agent last reported it (phase, layers, bytes; kept in memory, null when none).", tokens: USERS, params: { ...APP, instance: INSTANCE_ID }, handler: async (c) => ({ body: await pullProgress(c.control, c.actor, c.params.app!, c.params.instance!) }) },
+  {
+    method: 'GET', url: '/apps/:app/instances/:instance/logs', summary: "The end of an instance's kept stdout or stderr, read from the agent of its node (bounded: at most 10000 lines, 1 MiB, 5 s).", tokens: USERS, params: { ...APP, instance: INSTANCE_ID },
+    query: { tail: { type: 'string', pattern: '^[0-9]{1,5}$' }, stream: { type: 'string', enum: ['stdout', 'stderr'] } } satisfies Record<string, Schema>,
+    handler: async (c) => {
+      const tail = Number(c.query.tail ?? '100');
+      if (tail > 10_000) throw invalid([{ path: 'tail', code: 'TRC_INVALID_INPUT', message: 'tail must be at most 10000 lines', hint: 'ask for fewer lines' }]);
+      const text = await readInstanceLogs(c.control, c.actor, c.params.app!, c.params.instance!, { tail, stream: c.query.stream === 'stderr' ? 'stderr' : 'stdout' });
+      return { text: { contentType: 'text/plain; charset=utf-8', content: text } };
+    },
+  },
 
   // Routes and IPv4 addresses
   { method: 'GET', url: '/apps/:app/routes', summary: "List an app's public TCP routes.", tokens: USERS, params: APP, handler: async (c) => ({ body: await routes.listRoutes(c.control, c.actor, c.params.app!) }) },
@@ -147,6 +160,17 @@ export const ROUTES: readonly RouteDef[] = [
   },
   { method: 'GET', url: '/nodes/:node/instances/:instance/spec', summary: "What the node agent needs to run an instance: image, resources and the release's platform.toml (node token of its node).", tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID }, handler: async (c) => ({ body: await nodeInstanceSpec(c.control, c.actor, c.params.node!, c.params.instance!) }) },
   { method: 'PUT', url: '/nodes/:node/capabilities', summary: "The node agent reports its runtime capabilities (kept in memory, re-reported by the agent).", tokens: ['node'], params: { node: NAME }, body: object({ runtimes: { type: 'array', minItems: 1, maxItems: 8, items: NAME }, network: NAME, cgroup: { type: 'string', enum: ['v1', 'v2'] }, secrets: NAME }), example: { runtimes: ['runc'], network: 'routed', cgroup: 'v2', secrets: 'tmpfs' }, handler: async (c) => ({ body: await reportCapabilities(c.control, c.actor, c.params.node!, c.body as NodeCapabilities, c.now) }) },
+  {
+    method: 'PUT', url: '/nodes/:node/instances/:instance/progress', summary: "The node agent reports an instance's image pull progress (throttled; kept in memory, never in the log).", tokens: ['node'], params: { node: NAME, instance: INSTANCE_ID },
+    body: object({ phase: { type: 'string', enum: [...PULL_PHASES] }, image: { type: 'string', minLength: 1, maxLength: 512 }, layers: { type: 'integer', minimum: 0, maximum: 10_000 }, layersDone: { type: 'integer', minimum: 0, maximum: 10_000 }, bytesDone: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, bytesTotal: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, cached: { type: 'boolean' }, durationMs: { type: 'integer', minimum: 0, maximum: 86_400_000 } }, ['phase', 'image', 'layers', 'layersDone', 'bytesDone', 'bytesTotal', 'cached']),
+    example: { phase: 'downloading', image: `registry.example/app@sha256:${'b'.repeat(64)}`, layers: 5, layersDone: 3, bytesDone: 12_000_000, bytesTotal: 20_000_000, cached: false },
+    handler: async (c) => ({ body: await reportPullProgress(c.control, c.actor, c.params.node!, c.params.instance!, c.body as PullProgressInput, c.now) }),
+  },
+  {
+    method: 'PUT', url: '/nodes/:node/admin', summary: "The node agent registers its admin endpoint (URL and token) so the control plane can read instance logs; the token stays in memory and is never returned.", tokens: ['node'], params: { node: NAME },
+    body: object({ url: { type: 'string', minLength: 1, maxLength: 300 }, token: { type: 'string', minLength: 16, maxLength: 200 } }), example: { url: 'http://127.0.0.1:7701', token: 'trc_admin_example_example_example' },
+    handler: async (c) => ({ body: await registerNodeAdmin(c.control, c.actor, c.params.node!, c.body as NodeAdminInput, c.now) }),
+  },
   { method: 'GET', url: '/node-capabilities', summary: "Every node's last reported runtime capabilities (operator).", tokens: ['operator'], handler: async (c) => ({ body: await listCapabilities(c.control, c.actor) }) },
   { method: 'GET', url: '/settings', summary: 'Cluster settings: cpu_overcommit and the memory safety buffer (operator).', tokens: ['operator'], handler: async (c) => (requireOperator(c.actor, 'read cluster settings'), { body: (await c.control.read()).settings }) },
   {
