@@ -1,6 +1,6 @@
 // Admission then placement: quotas first (naming each exceeded quota), then the core scheduler over the
 // current nodes. The result is a list of InstancePlaced changes; nothing is appended here.
-import { TrcError, checkQuotas, limitsFromEvent, schedule, type EnvName, type Problem, type Snapshot, type InstanceChangeReason } from '@trc/core';
+import { TrcError, checkQuotas, limitsFromEvent, schedule, type EnvName, type InstanceWorkload, type Problem, type Snapshot, type InstanceChangeReason } from '@trc/core';
 import type { ControlState, InstanceState } from '../state/state.ts';
 import type { Change } from './control.ts';
 import { newId, type Random } from './tokens.ts';
@@ -50,16 +50,7 @@ export function admit(state: ControlState, org: string, exclude: ReadonlySet<str
   if (!check.ok) throw check.error;
 }
 
-export interface InstanceGroup {
-  readonly app: string;
-  readonly org: string;
-  readonly env: EnvName;
-  readonly processType: string;
-  readonly release: number;
-  readonly digest: string;
-  readonly bundleVersion: number;
-  readonly cpu: number;
-  readonly memoryBytes: number;
+export interface InstanceGroup extends InstanceWorkload {
   readonly count: number;
   readonly reason: InstanceChangeReason;
   /** One local volume per instance (length = count): instance i runs where volumes[i] lives. */

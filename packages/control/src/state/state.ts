@@ -1,5 +1,5 @@
 // The control plane's state: a projection of the event log, rebuilt by replaying it (reduce.ts).
-import type { EnvName, InstanceActualState, InstanceChangeReason, QuotaLimits, ReleaseProcess, SealedBundle, TokenKind } from '@trc/core';
+import type { EnvName, InstanceActualState, InstanceChangeReason, InstanceWorkload, QuotaLimits, ReleaseProcess, SealedBundle, TokenKind } from '@trc/core';
 
 export interface TokenState {
   readonly id: string;
@@ -91,18 +91,9 @@ export interface NodeState {
 }
 
 /** An instance: desired state from the control plane, actual state as its node reports it. */
-export interface InstanceState {
+export interface InstanceState extends InstanceWorkload {
   readonly id: string;
-  readonly app: string;
-  readonly org: string;
-  readonly env: EnvName;
-  readonly processType: string;
-  readonly release: number;
-  readonly digest: string;
-  readonly bundleVersion: number;
   readonly node: string;
-  readonly cpu: number;
-  readonly memoryBytes: number;
   readonly placedAt: string;
   readonly reason: InstanceChangeReason;
   readonly volume: string | undefined;

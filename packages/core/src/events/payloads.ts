@@ -2,7 +2,9 @@
 // reader of it (projections, node agents, the CLI). Payloads only grow: a field is added as optional.
 import type { EventType } from './registry.ts';
 
-export type EnvName = 'prod' | 'staging';
+/** An environment of an app: a DNS label (`prod`, `staging`, `preview-42`); the control plane checks the form. */
+export type EnvName = string;
+/** The environments every new app starts with. */
 export const ENV_NAMES: readonly EnvName[] = ['prod', 'staging'];
 
 export type TokenKind = 'operator' | 'org' | 'join' | 'node';
@@ -20,6 +22,22 @@ export interface ReleaseProcess {
   readonly cpu: number;
   readonly memoryBytes: number;
   readonly count: number;
+}
+
+/**
+ * What an instance runs and reserves: shared by the InstancePlaced event, the control plane's view of an
+ * instance and a placement request, so the three cannot drift apart.
+ */
+export interface InstanceWorkload {
+  readonly app: string;
+  readonly org: string;
+  readonly env: EnvName;
+  readonly processType: string;
+  readonly release: number;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly cpu: number;
+  readonly memoryBytes: number;
 }
 
 /**
@@ -84,18 +102,9 @@ export interface EventPayloads {
   NodeMarkedUp: { readonly node: string };
   ClusterSettingsChanged: { readonly cpuOvercommit: number; readonly memorySafetyBufferBytes: number };
   /** The scheduler put an instance on a node; the node agent starts it with this digest and bundle version. */
-  InstancePlaced: {
+  InstancePlaced: InstanceWorkload & {
     readonly instanceId: string;
-    readonly app: string;
-    readonly org: string;
-    readonly env: EnvName;
-    readonly processType: string;
-    readonly release: number;
-    readonly digest: string;
-    readonly bundleVersion: number;
     readonly node: string;
-    readonly cpu: number;
-    readonly memoryBytes: number;
     readonly reason: InstanceChangeReason;
     /** The local volume the instance mounts; it runs on the volume's node and nowhere else. */
     readonly volume?: string;
@@ -203,6 +212,8 @@ export interface EventPayloads {
   ReplacementDeferred: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly reason: string };
   /** A rolling restart gave up (a new instance never became healthy in time); old instances keep serving. */
   RestartAbandoned: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly bundleVersion: number; readonly instanceId: string; readonly reason: string };
+  /** An environment with nothing left in it (no running instance, route, volume or IPv4 address) was removed. */
+  EnvironmentDeleted: { readonly app: string; readonly org: string; readonly env: EnvName };
 }
 
 /** The payload of both route backend health events. */
