@@ -49,6 +49,12 @@ export function encodeAppends(appends: readonly AggregateAppend[]): EncodedAppen
   return encoded;
 }
 
+/** The synchronous part of every store's append: refused once the store is closed, else validated and encoded. */
+export function acceptAppends(closed: boolean, appends: readonly AggregateAppend[]): EncodedAppend[] {
+  if (closed) throw closedError();
+  return encodeAppends(appends);
+}
+
 function invalid(problems: Problem[]): TrcError {
   return new TrcError('TRC_INVALID_INPUT', `the append is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`, {
     problems,

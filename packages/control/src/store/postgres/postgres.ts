@@ -5,7 +5,8 @@
 import pg from 'pg';
 import { TrcError } from '@trc/core';
 import type { AggregateAppend, Clock, EventListener, EventStore, ReadOptions, StoredEvent, SubscribeOptions } from '../store.ts';
-import { closedError, conflictError, encodeAppends, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
+import { acceptAppends, closedError, conflictError, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
+import { rowToStored, type EventRow, type PendingAppend } from '../rows.ts';
 import { Subscriptions } from '../subscriptions.ts';
 import { schemaSql, lockKeys } from './schema.ts';
 
@@ -21,22 +22,6 @@ export interface PostgresEventStoreOptions {
   readonly onListenerError?: (error: unknown) => void;
 }
 
-interface Pending {
-  readonly appends: readonly EncodedAppend[];
-  readonly resolve: (events: StoredEvent[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Row {
-  seq: string;
-  type: string;
-  aggregate_id: string;
-  aggregate_version: number;
-  actor: string;
-  time: Date;
-  payload: string;
-}
-
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
 
 export class PostgresEventStore implements EventStore {
@@ -49,7 +34,7 @@ export class PostgresEventStore implements EventStore {
   readonly #pollIntervalMs: number;
   readonly #url: string;
   readonly #onError: (error: unknown) => void;
-  #queue: Pending[] = [];
+  #queue: PendingAppend[] = [];
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #closed = false;
@@ -98,10 +83,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   append(appends: readonly AggregateAppend[]): Promise<StoredEvent[]> {
-    if (this.#closed) return Promise.reject(closedError());
     let encoded: EncodedAppend[];
     try {
-      encoded = encodeAppends(appends);
+      encoded = acceptAppends(this.#closed, appends);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -208,8 +192,8 @@ export class PostgresEventStore implements EventStore {
     }
     params.push(options.limit ?? null);
     sql += ` ORDER BY seq LIMIT $${params.length}`;
-    const r = await this.#query<Row>(sql, params);
-    return r.rows.map(toStored);
+    const r = await this.#query<EventRow>(sql, params);
+    return r.rows.map(rowToStored);
   }
 
   async aggregateVersion(aggregateId: string): Promise<number> {
@@ -312,16 +296,4 @@ export class PostgresEventStore implements EventStore {
     this.#stopListening();
     await this.#pool.end();
   }
-}
-
-function toStored(r: Row): StoredEvent {
-  return {
-    seq: Number(r.seq),
-    type: r.type,
-    aggregateId: r.aggregate_id,
-    aggregateVersion: r.aggregate_version,
-    actor: r.actor,
-    time: r.time.toISOString(),
-    payload: JSON.parse(r.payload) as unknown,
-  };
 }

@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrcError } from '@trc/core';
 import type { AggregateAppend, Clock, EventListener, EventStore, ReadOptions, StoredEvent, SubscribeOptions } from '../store.ts';
-import { closedError, conflictError, encodeAppends, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
+import { acceptAppends, closedError, conflictError, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
+import { rowToStored, type EventRow, type PendingAppend } from '../rows.ts';
 import { Subscriptions } from '../subscriptions.ts';
 
 export const SQLITE_FILE_NAME = 'events.sqlite';
@@ -16,22 +17,6 @@ export interface SqliteEventStoreOptions {
   readonly clock: Clock;
   /** Where a throwing subscriber's error goes (default: console.error). */
   readonly onListenerError?: (error: unknown) => void;
-}
-
-interface Pending {
-  readonly appends: readonly EncodedAppend[];
-  readonly resolve: (events: StoredEvent[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Row {
-  seq: number;
-  type: string;
-  aggregate_id: string;
-  aggregate_version: number;
-  actor: string;
-  time: string;
-  payload: string;
 }
 
 const SCHEMA = `
@@ -55,7 +40,7 @@ export class SqliteEventStore implements EventStore {
   readonly #head: StatementSync;
   readonly #tx: Record<'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo', StatementSync>;
   readonly #statements = new Map<string, StatementSync>();
-  #queue: Pending[] = [];
+  #queue: PendingAppend[] = [];
   #scheduled = false;
   #closed = false;
   #commits = 0;
@@ -100,10 +85,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(appends: readonly AggregateAppend[]): Promise<StoredEvent[]> {
-    if (this.#closed) return Promise.reject(closedError());
     let encoded: EncodedAppend[];
     try {
-      encoded = encodeAppends(appends);
+      encoded = acceptAppends(this.#closed, appends);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -191,8 +175,8 @@ export class SqliteEventStore implements EventStore {
       params.push(...options.types);
     }
     params.push(options.limit ?? -1);
-    const rows = this.#statement(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as unknown as Row[];
-    return rows.map(toStored);
+    const rows = this.#statement(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as unknown as EventRow[];
+    return rows.map(rowToStored);
   }
 
   /** Prepared once per query shape: every command's catch-up read runs one, and preparing it each time cost a quarter of an API write. */
@@ -241,16 +225,4 @@ export class SqliteEventStore implements EventStore {
     this.#subs.clear();
     this.#db.close();
   }
-}
-
-function toStored(r: Row): StoredEvent {
-  return {
-    seq: r.seq,
-    type: r.type,
-    aggregateId: r.aggregate_id,
-    aggregateVersion: r.aggregate_version,
-    actor: r.actor,
-    time: r.time,
-    payload: JSON.parse(r.payload) as unknown,
-  };
 }
