@@ -10,7 +10,7 @@ const STRING: Schema = { type: 'string' };
 const INT: Schema = { type: 'integer' };
 const NULLABLE_INT: Schema = { type: ['integer', 'null'] };
 const TIME: Schema = { type: 'string', format: 'date-time' };
-const ENV: Schema = { type: 'string', enum: ['prod', 'staging'] };
+const ENV: Schema = { type: 'string', pattern: '^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$', description: 'an environment of the app, e.g. prod, staging, preview-42' };
 const mapOf = (value: Schema): Schema => ({ type: 'object', additionalProperties: value });
 const list = (items: Schema): Schema => ({ type: 'array', items });
 
@@ -83,6 +83,7 @@ export const responses = {
   apps: list(APP_VIEW),
   app: APP_VIEW,
   env: ENV_VIEW,
+  envs: list(ENV_VIEW),
   releases: list(RELEASE),
   release: RELEASE,
   instances: list(INSTANCE_VIEW),

@@ -2,6 +2,7 @@
 import { parseMemoryQuantity } from '@trc/core';
 import * as orgs from '../commands/orgs.ts';
 import * as apps from '../commands/apps.ts';
+import * as envs from '../commands/envs.ts';
 import * as secrets from '../commands/secrets.ts';
 import * as nodes from '../commands/nodes.ts';
 import { listEvents } from '../commands/events.ts';
@@ -67,7 +68,10 @@ export const ROUTES: readonly RouteDef[] = [
     handler: async (c) => created(await apps.createRelease(c.control, c.actor, c.params.app!, c.body as apps.ReleaseInput)),
   },
   { method: 'GET', url: '/apps/:app/releases', summary: "List an app's releases.", tokens: USERS, params: APP, response: responses.releases, handler: async (c) => ({ body: await apps.listReleases(c.control, c.actor, c.params.app!) }) },
-  { method: 'GET', url: '/apps/:app/envs/:env', summary: 'Show an environment: release, scale, secrets version, pending restarts, the rollout in progress.', tokens: USERS, params: APP_ENV, response: responses.env, handler: async (c) => ({ body: (await apps.getApp(c.control, c.actor, c.params.app!)).envs[c.params.env!] }) },
+  { method: 'GET', url: '/apps/:app/envs', summary: "List an app's environments, by name.", tokens: USERS, params: APP, response: responses.envs, handler: async (c) => ({ body: await envs.listEnvs(c.control, c.actor, c.params.app!) }) },
+  { method: 'POST', url: '/apps/:app/envs', summary: 'Create an environment (a DNS-label name, unique in the app); it starts empty.', tokens: USERS, params: APP, body: bodies.createEnv, response: responses.env, example: { name: 'preview-42' }, handler: async (c) => created(await envs.createEnv(c.control, c.actor, c.params.app!, c.body as { name: string })) },
+  { method: 'GET', url: '/apps/:app/envs/:env', summary: 'Show an environment: release, scale, secrets version, pending restarts, the rollout in progress.', tokens: USERS, params: APP_ENV, response: responses.env, handler: async (c) => ({ body: await envs.getEnv(c.control, c.actor, c.params.app!, c.params.env!) }) },
+  { method: 'DELETE', url: '/apps/:app/envs/:env', summary: 'Delete an environment that has no running instance, route, volume or IPv4 address left (TRC_ENV_IN_USE names each).', tokens: USERS, params: APP_ENV, handler: async (c) => (await envs.deleteEnv(c.control, c.actor, c.params.app!, c.params.env!), noContent) },
   { method: 'POST', url: '/apps/:app/envs/:env/deploys', summary: 'Deploy a release to an environment: a rolling replacement the reconciler advances (DeployCompleted, or DeployFailed and a rollback).', tokens: USERS, params: APP_ENV, body: bodies.deploy, response: responses.deployStarted, example: { release: 1 }, handler: async (c) => created(await apps.deploy(c.control, c.actor, c.params.app!, c.params.env!, c.body as { release: number })) },
   {
     method: 'GET', url: '/apps/:app/envs/:env/deploys', summary: "An environment's deploys, oldest first, each with its status.", tokens: USERS, params: APP_ENV, response: responses.deploys,
@@ -210,7 +214,7 @@ export const ROUTES: readonly RouteDef[] = [
   {
     method: 'GET', url: '/apps/:app/routes/:route/status', summary: "A route's backends as the edges see them: healthy or not, and why (PROXY mismatches included).", tokens: USERS, params: { ...APP, route: NAME },
     query: { env: ENV } satisfies Record<string, Schema>,
-    handler: async (c) => ({ body: await edges.routeStatus(c.control, c.actor, c.params.app!, c.params.route!, c.query.env as 'prod' | 'staging' | undefined) }),
+    handler: async (c) => ({ body: await edges.routeStatus(c.control, c.actor, c.params.app!, c.params.route!, c.query.env as string | undefined) }),
   },
 ];
 

@@ -7,7 +7,8 @@ export function object(properties: Record<string, Schema>, required: readonly st
 }
 
 export const NAME: Schema = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$' };
-export const ENV: Schema = { type: 'string', enum: ['prod', 'staging'] };
+/** Any environment name; whether the app has it is the command's business (TRC_NOT_FOUND). */
+export const ENV: Schema = { ...NAME, description: 'an environment of the app, e.g. prod, staging, preview-42' };
 export const LABEL: Schema = { type: 'string', minLength: 1, maxLength: 100 };
 export const QUANTITY: Schema = { type: 'string', minLength: 1, maxLength: 32, description: 'binary memory quantity such as "512Mi" or "2Gi"' };
 export const COUNT: Schema = { type: 'integer', minimum: 0, maximum: 1000 };
@@ -24,6 +25,7 @@ export const bodies = {
   quotas: object({ memory: { type: ['string', 'null'], maxLength: 32 }, instances: NULLABLE_COUNT, publicRoutes: NULLABLE_COUNT, ipv4Addresses: NULLABLE_COUNT }),
   settings: object({ cpuOvercommit: { type: 'number' }, memorySafetyBuffer: QUANTITY }),
   createApp: object({ org: NAME, name: NAME }),
+  createEnv: object({ name: NAME }),
   createRelease: object({
     image: { type: 'string', minLength: 1, maxLength: 512 },
     manifest: { type: 'string', minLength: 1, maxLength: 256 * 1024, description: 'the platform.toml text' },

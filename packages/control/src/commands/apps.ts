@@ -28,7 +28,7 @@ export interface EnvView {
   readonly rollout: EnvState['rollout'];
 }
 
-function envView(e: EnvState): EnvView {
+export function envView(e: EnvState): EnvView {
   return { name: e.name, release: e.release, scale: { ...e.scale }, secretsVersion: e.secrets?.version ?? null, restarts: { ...e.restarts }, rollout: e.rollout === null ? null : { ...e.rollout } };
 }
 
@@ -39,7 +39,8 @@ function appView(a: AppState): AppView {
 }
 
 export function requireEnv(app: AppState, env: string): EnvState {
-  const found = (ENV_NAMES as readonly string[]).includes(env) ? app.envs[env as EnvName] : undefined;
+  // Own keys only: `constructor` or `__proto__` must not pass for an environment.
+  const found = Object.hasOwn(app.envs, env) ? app.envs[env] : undefined;
   if (found === undefined) throw notFound(`environment "${app.name}/${env}"`);
   return found;
 }

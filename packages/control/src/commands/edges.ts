@@ -199,12 +199,13 @@ export interface RouteStatusView {
 
 /**
  * A route as the edges see it: each backend the edges are given, with the latest edge verdict on it. The
- * route is looked up in `env` when given, else in prod, else in staging.
+ * route is looked up in `env` when given, else in prod, else in staging, else in the other environments by name.
  */
 export async function routeStatus(control: Control, actor: Actor, appName: string, routeName: string, envName: EnvName | undefined): Promise<RouteStatusView> {
   const state = await control.read();
-  requireApp(state, actor, appName);
-  const candidates: EnvName[] = envName === undefined ? ['prod', 'staging'] : [envName];
+  const app = requireApp(state, actor, appName);
+  const others = Object.keys(app.envs).filter((e) => e !== 'prod' && e !== 'staging').sort();
+  const candidates: EnvName[] = envName === undefined ? ['prod', 'staging', ...others] : [envName];
   const route = candidates.map((e) => state.routes.get(routeKey(appName, e, routeName))).find((r) => r !== undefined);
   if (route === undefined) throw notFound(`route "${routeName}" of app "${appName}"`);
   const table = edgeRoute(state, route, null);

@@ -239,6 +239,18 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   RestartAbandoned: (s, p, e) => {
     delete env(s, p.app, p.env, e).restarts[p.processType];
   },
+  EnvironmentDeleted: (s, p, e) => {
+    env(s, p.app, p.env, e);
+    delete app(s, p.app, e).envs[p.env];
+    // Failure history and deferrals belong to the environment: one of the same name created later starts afresh.
+    const prefix = slotKey(p.app, p.env, '');
+    for (const key of [...s.slots.keys(), ...s.deferred.keys()]) {
+      if (key.startsWith(prefix)) {
+        s.slots.delete(key);
+        s.deferred.delete(key);
+      }
+    }
+  },
 };
 
 /** Applies one event in seq order. Mutates `state` (a replay owns its state) and returns it. */

@@ -76,7 +76,8 @@ export interface AppState {
   readonly name: string;
   readonly org: string;
   readonly createdAt: string;
-  envs: Partial<Record<EnvName, EnvState>>;
+  /** Keyed by environment name; an environment is created and deleted by events of its own. */
+  envs: Record<EnvName, EnvState>;
   releases: ReleaseState[];
 }
 

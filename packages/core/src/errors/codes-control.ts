@@ -20,4 +20,5 @@ export const CONTROL_CODES = {
   TRC_VOLUME_IN_USE: { kind: 'user', status: 409, summary: 'The local volume is mounted by a running instance, so it cannot be deleted.' },
   TRC_PROJECTION_DRIFT: { kind: 'bug', status: 500, summary: '`admin verify` found the live projection differs from a replay of the log; `problems` names each projection, key and field (never a value).' },
   TRC_INSTANCE_LOGS_UNAVAILABLE: { kind: 'user', status: 409, summary: "An instance's logs cannot be read now: its node's agent has not registered its admin endpoint with the control plane, did not answer within 5 s, or refused the control plane's call." },
+  TRC_ENV_IN_USE: { kind: 'user', status: 409, summary: 'The environment still has running instances, routes, volumes or IPv4 addresses, so it cannot be deleted; `problems` names each one.' },
 } as const;

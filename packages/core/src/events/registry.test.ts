@@ -46,6 +46,7 @@ const PINNED = [
   'ProcessTypeCrashLooped',
   'ReplacementDeferred',
   'RestartAbandoned',
+  'EnvironmentDeleted',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

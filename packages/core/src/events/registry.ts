@@ -43,6 +43,7 @@ export const EVENT_TYPES = [
   'ProcessTypeCrashLooped',
   'ReplacementDeferred',
   'RestartAbandoned',
+  'EnvironmentDeleted',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
