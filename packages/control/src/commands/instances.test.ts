@@ -1,27 +1,19 @@
 // Rolling restarts after a secret change (ADR 0010), node reports, and rescheduling off a down node.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
-import { createOrg } from './orgs.ts';
-import { createApp, createRelease, deploy } from './apps.ts';
+import { makeShopControl, nodeActor, orgActor, IMAGE, DIGEST } from '../test-support/control.ts';
+import { createRelease, deploy } from './apps.ts';
 import { setSecrets } from './secrets.ts';
 import { advanceRestarts, reportInstanceState, reportOomKill, rescheduleFromDownNodes } from './instances.ts';
 import { markSilentNodesDown } from './nodes.ts';
-import type { Actor } from './actor.ts';
 import type { InstanceState } from '../state/state.ts';
 
-const t = await makeTestControl('instances');
+const t = await makeShopControl('instances');
 after(() => t.close());
 const { control } = t;
 const acme = orgActor('acme');
-const GI = 2 ** 30;
-await createOrg(control, operator, { name: 'acme' });
-for (const n of ['n1', 'n2', 'n3']) await addNode(control, n, 8, 16 * GI);
-await createApp(control, acme, { org: 'acme', name: 'shop' });
 await createRelease(control, acme, 'shop', { image: IMAGE, processes: { web: { cpu: 1, memory: '1Gi', count: 3 }, worker: { cpu: 1, memory: '1Gi', count: 2 } } });
 await deploy(control, acme, 'shop', 'prod', { release: 1 });
-
-const nodeActor = (node: string): Actor => ({ kind: 'node', node, tokenId: `tok_${node}` });
 
 async function running(processType?: string): Promise<InstanceState[]> {
   return [...(await control.read()).instances.values()].filter((i) => i.desired === 'running' && (processType === undefined || i.processType === processType));

@@ -1,22 +1,18 @@
 // Local volumes pin their instances to one node; such instances wait (and say why) when the node is down.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { addNode, makeTestControl, operator, orgActor, IMAGE } from '../test-support/control.ts';
-import { createOrg } from './orgs.ts';
-import { createApp, createRelease, deploy, scale } from './apps.ts';
+import { makeShopControl, operator, orgActor, IMAGE } from '../test-support/control.ts';
+import { createRelease, deploy, scale } from './apps.ts';
 import { createVolume, deleteVolume, envBackups, setBackupPolicy } from './volumes.ts';
 import { advanceRestarts, reportInstanceState, rescheduleFromDownNodes } from './instances.ts';
 import { heartbeat, markSilentNodesDown } from './nodes.ts';
 import { setSecrets } from './secrets.ts';
 
-const t = await makeTestControl('volumes');
+const t = await makeShopControl('volumes');
 after(() => t.close());
 const { control } = t;
 const acme = orgActor('acme');
 const GI = 2 ** 30;
-await createOrg(control, operator, { name: 'acme' });
-for (const n of ['n1', 'n2', 'n3']) await addNode(control, n, 8, 16 * GI);
-await createApp(control, acme, { org: 'acme', name: 'shop' });
 await createRelease(control, acme, 'shop', { image: IMAGE, processes: { web: { cpu: 1, memory: '1Gi', count: 1 }, db: { cpu: 2, memory: '4Gi', count: 0 } } });
 await deploy(control, acme, 'shop', 'prod', { release: 1 });
 

@@ -66,3 +66,16 @@ export async function addNode(control: Control, name: string, cores = 16, memory
   const { registerNode } = await import('../commands/nodes.ts');
   return (await registerNode(control, operator, { name, cores, memoryBytes, reservedMemoryBytes: 2 ** 30 })).token;
 }
+
+export const nodeActor = (node: string): Actor => ({ kind: 'node', node, tokenId: `tok_${node}` });
+
+/** The world most command tests start from: org "acme", nodes n1..n3 (8 cores, 16 GiB each) and its app "shop". */
+export async function makeShopControl(seed: string): Promise<TestControl> {
+  const { createOrg } = await import('../commands/orgs.ts');
+  const { createApp } = await import('../commands/apps.ts');
+  const t = await makeTestControl(seed);
+  await createOrg(t.control, operator, { name: 'acme' });
+  for (const n of ['n1', 'n2', 'n3']) await addNode(t.control, n, 8, 16 * 2 ** 30);
+  await createApp(t.control, orgActor('acme'), { org: 'acme', name: 'shop' });
+  return t;
+}
