@@ -58,6 +58,7 @@ export class Agent {
   #lastSeq = 0;
   #beats = 0;
   #capabilitiesSent = false;
+  #admin: { readonly url: string; readonly token: string } | undefined;
   #stopped = false;
   #streamDone: Promise<void> = Promise.resolve();
 
@@ -114,6 +115,14 @@ export class Agent {
       }
     }
     return { running: running.filter((i) => !removed.includes(i.id)).map((i) => ({ id: i.id, pid: i.pid })), exited: report.exited.map((i) => i.id), removed };
+  }
+
+  /**
+   * The admin endpoint the control plane reads instance logs from; registered with the capabilities (at the
+   * first heartbeat, every 12th, and after the control plane was away). Call before run().
+   */
+  setAdmin(url: string, token: string): void {
+    this.#admin = { url, token };
   }
 
   /** Heartbeats, the event stream and the resync timer; the first pass runs at once. */
@@ -307,6 +316,7 @@ export class Agent {
       await this.#o.control.heartbeat(this.#o.capacity);
       if (!this.#capabilitiesSent || this.#beats % 12 === 0) {
         await this.#o.control.reportCapabilities(this.#o.capabilities);
+        if (this.#admin !== undefined) await this.#o.control.registerAdmin(this.#admin.url, this.#admin.token);
         this.#capabilitiesSent = true;
       }
       this.#beats++;

@@ -128,6 +128,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const token = await adminToken(config.stateDir);
   const server: Server = createAdminServer({ driver, token, status: () => ({ node: config.nodeName, capacity: config.capacity, capabilities, addresses: records.all().map((r) => ({ id: r.id, app: r.app, processType: r.processType, address: r.address, port: r.port })) }) });
   const adminUrl = await listenAdmin(server, config.adminListen.host, config.adminListen.port);
+  agent.setAdmin(adminUrl, token);
   await agent.run();
   const running = agent;
   return {

@@ -1,6 +1,7 @@
 // The agent's HTTP client of the control plane's node API (`/v1/nodes/...`, `/v1/events?follow=1`). The
 // agent never imports @trc/control: this file is the whole contract, in the control plane's JSON shapes.
 import { TrcError, userError } from '@trc/core';
+import type { PullReport } from './pull-report.ts';
 
 export interface NodeCapacity {
   readonly cores: number;
@@ -65,6 +66,10 @@ export interface ControlPlane {
   instanceSecrets(instanceId: string): Promise<Uint8Array>;
   reportState(instanceId: string, state: ReportedState, detail?: string): Promise<void>;
   reportOom(instanceId: string): Promise<void>;
+  /** An instance's image pull progress (kept in the control plane's memory, not its log). */
+  reportPullProgress(instanceId: string, report: PullReport): Promise<void>;
+  /** Where the control plane reads instance logs: the admin endpoint's URL and bearer token. */
+  registerAdmin(url: string, token: string): Promise<void>;
   /** Streams the events naming this node after `afterSeq` until `signal` aborts or the server closes. */
   followEvents(afterSeq: number, onEvent: (event: StreamedEvent) => void, signal: AbortSignal): Promise<void>;
 }
@@ -168,6 +173,14 @@ export class HttpControlPlane implements ControlPlane {
 
   async reportOom(instanceId: string): Promise<void> {
     await (await this.#request('POST', `/nodes/${this.#node}/instances/${instanceId}/oom`)).body?.cancel();
+  }
+
+  async reportPullProgress(instanceId: string, report: PullReport): Promise<void> {
+    await (await this.#request('PUT', `/nodes/${this.#node}/instances/${instanceId}/progress`, report)).body?.cancel();
+  }
+
+  async registerAdmin(url: string, token: string): Promise<void> {
+    await (await this.#request('PUT', `/nodes/${this.#node}/admin`, { url, token })).body?.cancel();
   }
 
   async followEvents(afterSeq: number, onEvent: (event: StreamedEvent) => void, signal: AbortSignal): Promise<void> {

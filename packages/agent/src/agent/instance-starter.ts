@@ -6,7 +6,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { parseSecretsFileOrThrow } from '@trc/core';
-import type { ImagePuller, PulledImage } from '../image/index.ts';
+import type { ImagePuller, PullProgress, PulledImage } from '../image/index.ts';
 import type { InstanceAttachment, InstanceNetwork } from '../network/network.ts';
 import type { RootfsProvider } from '../rootfs/rootfs.ts';
 import { selectRootfsProvider } from '../rootfs/select-rootfs.ts';
@@ -14,6 +14,7 @@ import type { RuntimeDriver } from '../runtime/runtime.ts';
 import type { SecretsStager } from '../secrets/secrets-stager.ts';
 import type { ControlPlane } from './control-client.ts';
 import type { InstancePlan } from './instance-plan.ts';
+import { PullReporter } from './pull-report.ts';
 
 export type StartPhase = 'pull' | 'network' | 'secrets' | 'create' | 'start';
 export type PhaseTimings = Partial<Record<StartPhase | 'spec' | 'health', number>>;
@@ -30,6 +31,8 @@ export interface InstanceStarterDeps {
   readonly rootfs?: RootfsProvider;
   /** Where the choice of rootfs provider is said when it is a fallback. */
   readonly log?: (line: string) => void;
+  /** Least time between two pull progress reports of one instance within a phase (default 500 ms). */
+  readonly progressIntervalMs?: number;
 }
 
 export class InstanceStarter {
@@ -79,9 +82,12 @@ export class InstanceStarter {
       // replaces any root a crash mid-start left.
       const [{ image, rootfs }, attachment, secretsFile] = await Promise.all([
         timed('pull', async () => {
-          const pulled = await this.#pull(plan.imageRef);
+          const reporter = this.#reporter(plan);
+          const pulled = await this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
           try {
-            return { image: pulled, rootfs: await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into) }) };
+            const rootfs = await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into, { onProgress: (e) => reporter.onProgress(e) }) });
+            reporter.finish(pulled);
+            return { image: pulled, rootfs };
           } catch (error) {
             // A blob gone from the cache, say: the next start pulls afresh.
             this.#pulled.delete(plan.imageRef);
@@ -120,10 +126,30 @@ export class InstanceStarter {
     }
   }
 
-  #pull(ref: string): Promise<PulledImage> {
+  /**
+   * Sends an instance's pull progress to the control plane, in order, one request at a time; a report that
+   * cannot be delivered is dropped (the next one supersedes it, and the start never waits for them).
+   */
+  #reporter(plan: InstancePlan): PullReporter {
+    let chain = Promise.resolve();
+    let failed = false;
+    return new PullReporter({
+      image: plan.imageRef,
+      now: () => performance.now(),
+      ...(this.#deps.progressIntervalMs === undefined ? {} : { intervalMs: this.#deps.progressIntervalMs }),
+      send: (report) => {
+        chain = chain.then(() => this.#deps.control.reportPullProgress(plan.id, report)).catch((error: unknown) => {
+          if (!failed) this.#log(`instance ${plan.id}: pull progress not reported: ${(error as Error).message}`);
+          failed = true;
+        });
+      },
+    });
+  }
+
+  #pull(ref: string, onProgress: (event: PullProgress) => void): Promise<PulledImage> {
     const known = this.#pulled.get(ref);
     if (known !== undefined) return known;
-    const pulling = this.#deps.puller.pull(ref);
+    const pulling = this.#deps.puller.pull(ref, { onProgress });
     if (!/@sha256:[a-f0-9]{64}$/.test(ref)) return pulling;
     this.#pulled.set(ref, pulling);
     pulling.catch(() => this.#pulled.delete(ref));

@@ -13,7 +13,7 @@ export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 /** What a pull reports, in this order per image: resolving, then per blob cached or downloading..verifying, then unpacking per layer. */
 export type PullProgress =
   | { readonly phase: 'resolving'; readonly reference: string }
-  | { readonly phase: 'resolved'; readonly digest: string; readonly manifestDigest: string; readonly layers: number }
+  | { readonly phase: 'resolved'; readonly digest: string; readonly manifestDigest: string; readonly layers: number; /** The layers' compressed sizes, summed. */ readonly layerBytes: number }
   | { readonly phase: 'cached'; readonly digest: string; readonly total: number }
   | { readonly phase: 'downloading'; readonly digest: string; readonly done: number; readonly total: number }
   | { readonly phase: 'verifying'; readonly digest: string; readonly total: number }
@@ -92,7 +92,7 @@ export class ImagePuller {
     const reference = typeof ref === 'string' ? parseReference(ref) : ref;
     progress({ phase: 'resolving', reference: formatReference(reference) });
     const resolved = await this.resolve(reference, options);
-    progress({ phase: 'resolved', digest: resolved.digest, manifestDigest: resolved.manifestDigest, layers: resolved.layers.length });
+    progress({ phase: 'resolved', digest: resolved.digest, manifestDigest: resolved.manifestDigest, layers: resolved.layers.length, layerBytes: resolved.layers.reduce((sum, l) => sum + l.size, 0) });
     const text = formatReference(reference);
     if (resolved.config.size > MAX_CONFIG_BYTES) {
       throw userError('TRC_IMAGE_TOO_LARGE', `the config of ${text} is ${resolved.config.size} bytes, more than ${MAX_CONFIG_BYTES}`, 'Build a smaller image config (fewer labels or history entries).');
