@@ -22,6 +22,8 @@ async function setUpOrg(org: string): Promise<{ token: string; spareTokenId: str
   await api.request('PUT', `/v1/apps/${org}-app/envs/prod/routes/db`, { token, body: { process: 'web', port: org === 'acme' ? 5432 : 5433 } });
   const address = (await api.request('POST', `/v1/apps/${org}-app/envs/prod/ipv4`, { token })).body.address as string;
   await api.request('POST', `/v1/apps/${org}-app/envs/prod/volumes`, { token, body: { name: 'spare', processType: 'db', size: '1Gi' } });
+  // An empty environment, so the owner's positive control on DELETE /apps/:app/envs/:env can succeed.
+  await api.request('POST', `/v1/apps/${org}-app/envs`, { token, body: { name: 'spare-env' } });
   return { token, spareTokenId, address };
 }
 
@@ -35,8 +37,10 @@ await api.request('POST', '/v1/nodes', { token: join, body: { name: 'node-g', co
 const globexInstance = [...(await api.t.control.read()).instances.values()].find((i) => i.org === 'globex')!.id;
 const victim: Record<string, string> = { org: 'globex', app: 'globex-app', env: 'prod', process: 'web', token: globex.spareTokenId, node: 'node-g', instance: globexInstance, route: 'www', address: globex.address, volume: 'spare' };
 
-function pathFor(route: RouteDef): string {
-  return `/v1${route.url.replace(/:([a-z]+)/g, (_, name: string) => victim[name]!)}`;
+function pathFor(route: RouteDef, env?: string): string {
+  // prod holds every resource the other routes reach; deleting an environment needs an empty one.
+  const envName = env ?? (route.method === 'DELETE' && route.url === '/apps/:app/envs/:env' ? 'spare-env' : victim.env!);
+  return `/v1${route.url.replace(/:([a-z]+)/g, (_, name: string) => (name === 'env' ? envName : victim[name]!))}`;
 }
 
 function bodyFor(route: RouteDef): unknown {
@@ -57,6 +61,21 @@ async function globexState(): Promise<string> {
   const mine = <T extends { org?: string }>(m: Map<string, T>): T[] => [...m.values()].filter((v) => v.org === 'globex');
   return JSON.stringify([s.orgs.get('globex'), s.apps.get('globex-app'), mine(s.tokens), mine(s.instances), mine(s.routes), mine(s.ipv4), mine(s.volumes), s.nodes.get('node-g')]);
 }
+
+// Runs before the walk below, which ends by deleting the app.
+test('every route that takes :env answers TRC_NOT_FOUND for an environment the app does not have, and appends nothing', async () => {
+  let checked = 0;
+  for (const route of ROUTES.filter((r) => r.url.includes(':env'))) {
+    const label = `${route.method} ${route.url}`;
+    const headBefore = await api.t.store.headSeq();
+    const res = await api.request(route.method, pathFor(route, 'no-such-env'), { token: globex.token, body: bodyFor(route) });
+    assert.equal(res.status, 404, `${label}: ${res.status} ${res.text}`);
+    assert.equal(res.body.code, 'TRC_NOT_FOUND', label);
+    assert.equal(await api.t.store.headSeq(), headBefore, `${label} appended`);
+    checked += 1;
+  }
+  assert.ok(checked >= 15, `only ${checked} routes take :env`);
+});
 
 test("every route refuses one org's token on another org's resources, and changes nothing", async () => {
   // Deleting comes last so the owner's positive control can still reach the app on every other route.

@@ -34,7 +34,8 @@ test('malformed requests are answered with a 4xx and a stable code', async () =>
   expectCode(await api.request('PATCH', '/v1/apps', { token: op }), 404, 'TRC_ROUTE_NOT_FOUND', 'unknown method');
   expectCode(await api.request('GET', '/v1/apps/Not_A_Name', { token: op }), 400, 'TRC_INVALID_INPUT', 'bad path parameter');
   expectCode(await api.request('GET', `/v1/apps/${'a'.repeat(300)}`, { token: op }), 400, 'TRC_INVALID_INPUT', 'long path parameter');
-  expectCode(await api.request('GET', '/v1/apps/shop/envs/qa', { token: op }), 400, 'TRC_INVALID_INPUT', 'unknown environment');
+  expectCode(await api.request('GET', '/v1/apps/shop/envs/qa', { token: op }), 404, 'TRC_NOT_FOUND', 'unknown environment');
+  expectCode(await api.request('GET', '/v1/apps/shop/envs/Not_An_Env', { token: op }), 400, 'TRC_INVALID_INPUT', 'environment name that is no DNS label');
   expectCode(await api.request('GET', '/v1/events?after=1&after=2', { token: op }), 400, 'TRC_INVALID_INPUT', 'repeated query parameter');
   expectCode(await api.request('GET', '/v1/events?after=-1', { token: op }), 400, 'TRC_INVALID_INPUT', 'negative seq');
   expectCode(await api.request('DELETE', '/v1/apps/shop', { token: op, body: { force: true } }), 400, 'TRC_INVALID_INPUT', 'body where none is taken');

@@ -57,5 +57,11 @@ export async function deleteEnv(control: Control, actor: Actor, appName: string,
     });
   }
   const aggregateId = aggregates.app(appName);
-  await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'EnvironmentDeleted', payload: { app: appName, org: app.org, env: env.name } }] }]);
+  // Routes and addresses live in their own aggregates: asserting their versions (no events) makes a route or
+  // address created meanwhile in this environment a TRC_CONFLICT rather than an orphan.
+  await control.commit(actor, [
+    { aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'EnvironmentDeleted', payload: { app: appName, org: app.org, env: env.name } }] },
+    { aggregateId: aggregates.routes, expectedVersion: control.version(aggregates.routes), changes: [] },
+    { aggregateId: aggregates.ipv4, expectedVersion: control.version(aggregates.ipv4), changes: [] },
+  ]);
 }
