@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTrcError, type TrcError } from '@trc/core';
 import { startRegistry, type TestRegistry } from '../test-support/registry.ts';
+import { refusal } from '../test-support/refusal.ts';
 import { buildImage, busyboxLayerTar, pushImage, pushIndex, tarOf, type BuiltImage } from '../test-support/image-builder.ts';
 import { ImagePuller, RegistryClient, type PullProgress } from './index.ts';
 
@@ -85,15 +85,7 @@ function closedPort(): Promise<number> {
   });
 }
 
-async function refused(promise: Promise<unknown>): Promise<TrcError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(isTrcError(e), `expected a TrcError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the pull to fail');
-}
+const refused = refusal('expected the pull to fail');
 
 test('an image is pulled from a real registry into a rootfs that runs busybox, with its config typed', async () => {
   const state = stateDir();

@@ -8,26 +8,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTrcError, type TrcError } from '@trc/core';
 import { startRegistry } from '../test-support/registry.ts';
+import { refusal, testDir } from '../test-support/refusal.ts';
 import { buildImage, busyboxLayerTar, pushImage, tarOf } from '../test-support/image-builder.ts';
 import { ImagePuller, RegistryClient, type RegistryClientOptions } from './index.ts';
 
 function puller(t: { after: (fn: () => void) => void }, options: RegistryClientOptions): ImagePuller {
-  const dir = mkdtempSync(join(tmpdir(), 'trc-auth-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return new ImagePuller(new RegistryClient(options), dir);
+  return new ImagePuller(new RegistryClient(options), testDir(t, 'trc-auth-'));
 }
 
-async function refused(promise: Promise<unknown>): Promise<TrcError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(isTrcError(e), `expected a TrcError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the pull to fail');
-}
+const refused = refusal('expected the pull to fail');
 
 const alice = { username: 'alice', password: 'correct horse' };
 

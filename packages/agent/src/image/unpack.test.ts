@@ -1,21 +1,18 @@
 // Layer unpacking on real files in a temp dir: whiteouts, links, ownership, and every refusal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { isTrcError, type TrcError } from '@trc/core';
+import { refusal, testDir } from '../test-support/refusal.ts';
 import { MALICIOUS_LAYERS, tarOf, type EntrySpec } from '../test-support/image-builder.ts';
 import { unpackImage, type LayerToUnpack } from './unpack.ts';
 
 const root = process.getuid?.() === 0;
 
 function workdir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'trc-unpack-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return testDir(t, 'trc-unpack-');
 }
 
 function sha256(b: Buffer): string {
@@ -33,15 +30,7 @@ function layers(dir: string, specs: readonly (readonly EntrySpec[])[], gzip = tr
   });
 }
 
-async function refused(promise: Promise<unknown>): Promise<TrcError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(isTrcError(e), `expected a TrcError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected the unpack to be refused');
-}
+const refused = refusal('expected the unpack to be refused');
 
 test('layers unpack in order with whiteouts and opaque directories hiding only lower layers', async (t) => {
   const dir = workdir(t);
