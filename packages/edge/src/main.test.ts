@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Socket } from 'node:net';
-import { connectTo, freeAddress, startServer, waitFor, type TestServer } from './testing/loopback.ts';
+import { ask, connectTo, freeAddress, namedEcho, startServer, waitFor } from './testing/loopback.ts';
 import { formatSocketAddress, type SocketAddress } from './config/address.ts';
 import type { EdgeStatus } from './admin/status.ts';
 
@@ -25,19 +23,6 @@ function run(args: readonly string[]): Run {
   child.stdout!.resume();
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, exit, stderr: () => err };
-}
-
-function namedEcho(name: string): Promise<TestServer> {
-  return startServer('127.0.0.1', (s) => {
-    s.on('data', (c: Buffer) => s.write(`${name}:${c.toString()}`));
-    s.on('end', () => s.end());
-  });
-}
-
-async function ask(s: Socket, text: string): Promise<string> {
-  s.write(text);
-  const [chunk] = (await once(s, 'data')) as [Buffer];
-  return chunk.toString();
 }
 
 function route(name: string, listen: SocketAddress, backends: readonly SocketAddress[], extra = ''): string {

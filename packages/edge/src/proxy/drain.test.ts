@@ -1,23 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
-import { connectTo, freeAddress, readAll, routeSpec, startServer, testEdge, waitFor, type TestServer } from '../testing/loopback.ts';
+import { ask, connectTo, freeAddress, namedEcho, readAll, routeSpec, testEdge, waitFor, type TestServer } from '../testing/loopback.ts';
 import type { SocketAddress } from '../config/address.ts';
-
-/** A backend that prefixes every echo with its name, so a test sees where a connection landed. */
-function namedEcho(name: string): Promise<TestServer> {
-  return startServer('127.0.0.1', (s) => {
-    s.on('data', (c: Buffer) => s.write(`${name}:${c.toString()}`));
-    s.on('end', () => s.end());
-  });
-}
-
-async function ask(s: Socket, text: string): Promise<string> {
-  s.write(text);
-  const [chunk] = (await once(s, 'data')) as [Buffer];
-  return chunk.toString();
-}
 
 test('a removed backend drains: new connections stop at once, established ones keep working within the grace, then are cut', async () => {
   const a = await namedEcho('a');

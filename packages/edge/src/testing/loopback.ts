@@ -48,6 +48,21 @@ export function echoServer(host: Host = '127.0.0.1', port = 0): Promise<TestServ
   return startServer(host, (s) => s.pipe(s), port);
 }
 
+/** A backend that prefixes every echo with its name, so a test sees where a connection landed. */
+export function namedEcho(name: string, host: Host = '127.0.0.1'): Promise<TestServer> {
+  return startServer(host, (s) => {
+    s.on('data', (c: Buffer) => s.write(`${name}:${c.toString()}`));
+    s.on('end', () => s.end());
+  });
+}
+
+/** One request and its answer (the next chunk) on a connection that stays open. */
+export async function ask(s: Socket, text: string): Promise<string> {
+  s.write(text);
+  const [chunk] = (await once(s, 'data')) as [Buffer];
+  return chunk.toString();
+}
+
 /**
  * A server that requires a PROXY v2 header first (decoded by @trc/core) and hands the header and the
  * socket, with the bytes after the header unshifted back, to `then`. Bad headers close the connection.
