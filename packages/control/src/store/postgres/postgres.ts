@@ -5,8 +5,8 @@
 import pg from 'pg';
 import { TrcError } from '@trc/core';
 import type { AggregateAppend, Clock, EventListener, EventStore, ReadOptions, StoredEvent, SubscribeOptions } from '../store.ts';
-import { acceptAppends, closedError, conflictError, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
-import { rowToStored, type EventRow, type PendingAppend } from '../rows.ts';
+import { closedError, conflictError, storedEvent, unavailableError } from '../append-input.ts';
+import { enqueueAppend, rowToStored, type EventRow, type PendingAppend } from '../rows.ts';
 import { Subscriptions } from '../subscriptions.ts';
 import { schemaSql, lockKeys } from './schema.ts';
 
@@ -83,16 +83,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   append(appends: readonly AggregateAppend[]): Promise<StoredEvent[]> {
-    let encoded: EncodedAppend[];
-    try {
-      encoded = acceptAppends(this.#closed, appends);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ appends: encoded, resolve, reject });
-      this.#schedule();
-    });
+    return enqueueAppend(this.#queue, this.#closed, appends, () => this.#schedule());
   }
 
   #schedule(): void {

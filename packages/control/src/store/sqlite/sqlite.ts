@@ -5,8 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrcError } from '@trc/core';
 import type { AggregateAppend, Clock, EventListener, EventStore, ReadOptions, StoredEvent, SubscribeOptions } from '../store.ts';
-import { acceptAppends, closedError, conflictError, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
-import { rowToStored, type EventRow, type PendingAppend } from '../rows.ts';
+import { closedError, conflictError, storedEvent, unavailableError, type EncodedAppend } from '../append-input.ts';
+import { enqueueAppend, rowToStored, type EventRow, type PendingAppend } from '../rows.ts';
 import { Subscriptions } from '../subscriptions.ts';
 
 export const SQLITE_FILE_NAME = 'events.sqlite';
@@ -85,19 +85,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(appends: readonly AggregateAppend[]): Promise<StoredEvent[]> {
-    let encoded: EncodedAppend[];
-    try {
-      encoded = acceptAppends(this.#closed, appends);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ appends: encoded, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // Everything appended before the event loop turns joins this commit: one fsync for the burst.
-        setImmediate(() => this.#flush());
-      }
+    return enqueueAppend(this.#queue, this.#closed, appends, () => {
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      // Everything appended before the event loop turns joins this commit: one fsync for the burst.
+      setImmediate(() => this.#flush());
     });
   }
 
