@@ -4,7 +4,8 @@ import { secretsCheck } from './commands/secrets-check.ts';
 import { login, logout, whoami } from './commands/session.ts';
 import { orgsCreate, orgsList, orgsShow } from './commands/orgs.ts';
 import { tokensCreate, tokensList, tokensRevoke } from './commands/tokens.ts';
-import { appsCreate, appsDelete, appsList, appsShow, envsList, envsShow, instancesList, releasesList } from './commands/apps.ts';
+import { appsCreate, appsDelete, appsList, appsShow, instancesList, releasesList } from './commands/apps.ts';
+import { envsCreate, envsDelete, envsList, envsShow } from './commands/envs.ts';
 import { deploy, scale } from './commands/deploy.ts';
 import { secretsList, secretsRender, secretsSet, secretsUnset } from './commands/secrets.ts';
 import { ipPoolSet, ipPoolShow, ipsAllocate, ipsList, ipsRelease, routesCreate, routesDelete, routesList, routesStatus } from './commands/network.ts';
@@ -19,7 +20,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
   orgs: 'Orgs (operator creates them)',
   tokens: 'Org API tokens and node join tokens',
   apps: 'Apps and their environments',
-  envs: "An app's environments (prod, staging)",
+  envs: "An app's environments (prod, staging, and any created by name)",
   deploy: 'Create a release from platform.toml and an image, and deploy it',
   releases: "An app's releases",
   scale: 'How many instances of each process type run',
@@ -42,7 +43,7 @@ export const COMMANDS: readonly Command[] = [
   orgsCreate, orgsList, orgsShow,
   tokensCreate, tokensList, tokensRevoke,
   appsCreate, appsList, appsShow, appsDelete,
-  envsList, envsShow,
+  envsCreate, envsDelete, envsList, envsShow,
   deploy, releasesList, scale, instancesList,
   secretsSet, secretsUnset, secretsList, secretsRender, secretsCheck,
   routesCreate, routesList, routesDelete, routesStatus,

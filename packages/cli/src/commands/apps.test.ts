@@ -59,7 +59,8 @@ test('apps create/list/show/delete and envs list/show; a missing app is TRC_NOT_
   assert.match((await world.cli(['envs', 'list', '--app', 'blog'])).stdout, /^ENV +RELEASE +SCALE +SECRETS VERSION +RESTARTING\nprod +- +- +- +-\nstaging /);
   const staging = JSON.parse((await world.cli(['envs', 'show', '--app', 'blog', '--env', 'staging', '--json'])).stdout) as Record<string, unknown>;
   assert.deepEqual([staging.name, staging.release, staging.scale, staging.secretsVersion, staging.restarts], ['staging', null, {}, null, {}]);
-  assert.equal((await world.cli(['envs', 'show', '--app', 'blog', '--env', 'dev'])).code, 2);
+  assert.equal((await world.cli(['envs', 'show', '--app', 'blog', '--env', 'dev'])).code, 1, 'any name is sent; the server says it does not exist');
+  assert.equal((await world.cli(['envs', 'show', '--app', 'blog', '--env', 'Dev_1'])).code, 2);
   assert.equal((await world.cli(['envs', 'show'])).stderr.split('\n')[0], 'TRC_CLI_USAGE: --app is required');
   assert.equal((await world.cli(['apps', 'delete', 'blog'])).stdout, 'Deleted app blog\n');
   const gone = await world.cli(['apps', 'show', 'blog']);

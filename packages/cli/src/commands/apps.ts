@@ -1,4 +1,4 @@
-// `platform apps create|list|show|delete`, `platform envs list|show`, `platform releases list`, `platform instances list`.
+// `platform apps create|list|show|delete`, `platform releases list`, `platform instances list` (envs: envs.ts).
 import type { Command } from '../command.ts';
 import { clientFor } from '../api/target.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -11,8 +11,8 @@ export interface AppView { name: string; org: string; createdAt: string; envs: R
 export interface ReleaseView { version: number; image: string; digest: string; processes: Record<string, { cpu: number; memoryBytes: number; count: number }>; createdAt: string }
 export interface InstanceView { id: string; app: string; env: string; processType: string; release: number; digest: string; bundleVersion: number; node: string; desired: string; actual: string; detail?: string }
 
-const scaleText = (scale: Record<string, number>): string => Object.entries(scale).map(([p, n]) => `${p}=${n}`).join(' ') || '-';
-const restartsText = (r: Record<string, unknown>): string => Object.keys(r).join(' ') || '-';
+export const scaleText = (scale: Record<string, number>): string => Object.entries(scale).map(([p, n]) => `${p}=${n}`).join(' ') || '-';
+export const restartsText = (r: Record<string, unknown>): string => Object.keys(r).join(' ') || '-';
 
 export function printEnv(io: Parameters<Command['run']>[1], app: string, env: EnvView): void {
   printFields(io, [['app', app], ['env', env.name], ['release', env.release], ['scale', scaleText(env.scale)], ['secrets version', env.secretsVersion], ['restarting', restartsText(env.restarts)]]);
@@ -64,30 +64,6 @@ export const appsDelete: Command = {
   async run(input, io) {
     await clientFor(input, io).call('DELETE', `/apps/${seg(input.args.NAME!)}`);
     io.stdout(`Deleted app ${input.args.NAME}\n`);
-    return EXIT.OK;
-  },
-};
-
-export const envsList: Command = {
-  noun: 'envs', verb: 'list', summary: "List an app's environments",
-  args: [], flags: withServer({ app: APP_FLAG }), read: true,
-  async run(input, io) {
-    const app = await clientFor(input, io).call<AppView>('GET', `/apps/${seg(required(input, 'app', this))}`);
-    const envs = Object.values(app.envs);
-    if (input.json) printJson(io, envs);
-    else printTable(io, ['ENV', 'RELEASE', 'SCALE', 'SECRETS VERSION', 'RESTARTING'], envs.map((e) => [e.name, e.release, scaleText(e.scale), e.secretsVersion, restartsText(e.restarts)]));
-    return EXIT.OK;
-  },
-};
-
-export const envsShow: Command = {
-  noun: 'envs', verb: 'show', summary: 'Show an environment: release, scale, secrets version, restarts in progress',
-  args: [], flags: withServer({ app: APP_FLAG, env: ENV_FLAG }), read: true,
-  async run(input, io) {
-    const app = required(input, 'app', this);
-    const env = await clientFor(input, io).call<EnvView>('GET', `/apps/${seg(app)}/envs/${envOf(input)}`);
-    if (input.json) printJson(io, env);
-    else printEnv(io, app, env);
     return EXIT.OK;
   },
 };

@@ -4,7 +4,7 @@ import type { CommandInput, FlagSpec } from '../command.ts';
 import { SERVER_FLAGS } from '../api/target.ts';
 
 export const APP_FLAG: FlagSpec = { type: 'string', short: 'a', description: 'The app', valueName: 'APP' };
-export const ENV_FLAG: FlagSpec = { type: 'string', short: 'e', description: 'The environment: prod or staging (default: prod)', valueName: 'ENV' };
+export const ENV_FLAG: FlagSpec = { type: 'string', short: 'e', description: 'The environment: prod, staging or one created with `platform envs create` (default: prod)', valueName: 'ENV' };
 export const ORG_FLAG: FlagSpec = { type: 'string', description: 'The org', valueName: 'ORG' };
 
 /** The server flags plus the command's own. */
@@ -24,10 +24,17 @@ export function required(input: CommandInput, flag: string, command: { readonly 
   return value;
 }
 
+/** The --env flag (default prod): any environment name; whether the app has it is the server's answer. */
 export function envOf(input: CommandInput): string {
-  const env = (input.flags.env as string | undefined) ?? 'prod';
-  if (env !== 'prod' && env !== 'staging') throw userError('TRC_CLI_USAGE', `--env must be prod or staging, not ${JSON.stringify(env.slice(0, 40))}`, 'every app has the environments prod and staging');
-  return env;
+  return envName((input.flags.env as string | undefined) ?? 'prod', '--env');
+}
+
+/** An environment name in DNS-label form, checked here so that it can never change the path it is put in. */
+export function envName(value: string, what = 'the environment name'): string {
+  if (!/^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(value)) {
+    throw userError('TRC_CLI_USAGE', `${what} ${JSON.stringify(value.slice(0, 40))} is not a valid environment name`, `use 1 to 63 lowercase letters, digits and "-", starting with a letter; list them with 'platform envs list --app APP'`);
+  }
+  return value;
 }
 
 /** A path segment: names are validated by the server, but must never change the path they are put in. */
