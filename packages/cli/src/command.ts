@@ -36,6 +36,8 @@ export interface CliIo {
   readFile(path: string): Promise<Uint8Array>;
   readStdin(): Promise<Uint8Array>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Standard error is a terminal: progress is redrawn in place there, printed as plain lines otherwise. */
+  readonly stderrIsTTY?: boolean;
 }
 
 export interface Command {

@@ -14,5 +14,6 @@ export function nodeIo(): CliIo {
       return new Uint8Array(Buffer.concat(chunks));
     },
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }

@@ -11,6 +11,7 @@ import { printJson, printTable } from '../output.ts';
 import { APP_FLAG, ENV_FLAG, envOf, required, seg, usage, wholeNumber, withServer } from './common.ts';
 import { printEnv, type EnvView, type InstanceView, type ReleaseView } from './apps.ts';
 import { describeEvent, type EventView } from './events.ts';
+import { PROGRESS_POLL_MS, PullProgressDisplay } from './pull-progress.ts';
 
 const DEFAULT_TIMEOUT_S = 300;
 const FAILED_STATES = new Set(['unhealthy', 'exited']);
@@ -35,7 +36,7 @@ async function envInstances(client: ApiClient, app: string, env: string): Promis
 type Outcome = { ok: true } | { ok: false; reason: string };
 
 /** Follows the app's events from the deploy on: done when every running instance of the env runs the release, healthy. */
-async function follow(client: ApiClient, io: CliIo, app: string, env: string, deployId: string, release: number, fromSeq: number, timeoutMs: number): Promise<Outcome> {
+async function follow(client: ApiClient, io: CliIo, app: string, env: string, deployId: string, release: number, fromSeq: number, timeoutMs: number, placed: readonly { id: string; processType: string }[]): Promise<Outcome> {
   const controller = new AbortController();
   let outcome: Outcome | undefined;
   const finish = (o: Outcome): void => {
@@ -46,13 +47,30 @@ async function follow(client: ApiClient, io: CliIo, app: string, env: string, de
   const interrupt = (): void => finish({ ok: false, reason: 'interrupted (the deploy goes on in the control plane)' });
   process.once('SIGINT', interrupt);
   const mine = new Set<string>();
+  let timedOut = false;
+  const pulls = new PullProgressDisplay(io);
+  for (const p of placed) pulls.track(p.id, p.processType);
+  // Pull progress is polled beside the event stream (it is not in the log); bounded by the same signal.
+  const polling = (async () => {
+    for (let i = 0; i < 1_000_000 && !controller.signal.aborted; i++) {
+      await pulls.poll(client, app);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, PROGRESS_POLL_MS);
+        controller.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+  })();
   try {
     await client.stream(`/events?follow=1&app=${seg(app)}&after=${fromSeq - 1}`, async (item) => {
       const event = item as EventView;
       const p = event.payload as { deployId?: string; env?: string; release?: number; instanceId?: string; state?: string; reason?: string; detail?: string };
-      if (event.type === 'InstancePlaced' && p.env === env && p.release === release) mine.add(p.instanceId!);
+      if (event.type === 'InstancePlaced' && p.env === env && p.release === release) {
+        mine.add(p.instanceId!);
+        pulls.track(p.instanceId!, (p as { processType?: string }).processType ?? 'instance');
+      }
       const relevant = (p.deployId !== undefined && p.deployId === deployId) || (p.instanceId !== undefined && mine.has(p.instanceId));
       if (!relevant) return;
+      pulls.breakLine();
       io.stderr(`  ${describeEvent(event)}\n`);
       if (event.type === 'DeployFailed') return finish({ ok: false, reason: p.reason ?? 'the deploy failed' });
       if (event.type === 'DeployCompleted') return finish({ ok: true });
@@ -64,9 +82,14 @@ async function follow(client: ApiClient, io: CliIo, app: string, env: string, de
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', interrupt);
+    timedOut = controller.signal.aborted;
+    controller.abort();
+    await polling;
   }
+  // The deploy may end between two polls: the last word on each pull is shown before the verdict.
+  if (outcome !== undefined) await pulls.poll(client, app);
   if (outcome !== undefined) return outcome;
-  if (controller.signal.aborted) throw userError('TRC_CLI_TIMEOUT', `deploy ${deployId} was not healthy within ${timeoutMs / 1000} s`, 'it goes on in the control plane: watch it with `platform instances list` or `platform events --follow`, or raise --timeout');
+  if (timedOut) throw userError('TRC_CLI_TIMEOUT', `deploy ${deployId} was not healthy within ${timeoutMs / 1000} s`, 'it goes on in the control plane: watch it with `platform instances list` or `platform events --follow`, or raise --timeout');
   throw userError('TRC_CLI_UNREACHABLE', `the control plane at ${client.url} closed the event stream during deploy ${deployId}`, 'the deploy goes on: watch it with `platform instances list`');
 }
 
@@ -108,7 +131,7 @@ export const deploy: Command = {
       if (input.json) printJson(io, { ...result, status: 'started' });
       return EXIT.OK;
     }
-    const outcome = await follow(client, io, app, env, started.deployId, release.version, seq, timeoutMs);
+    const outcome = await follow(client, io, app, env, started.deployId, release.version, seq, timeoutMs, placements);
     if (!outcome.ok) {
       if (input.json) printJson(io, { ...result, status: 'failed', reason: outcome.reason });
       throw userError('TRC_CLI_DEPLOY_FAILED', `deploy ${started.deployId} of release ${release.version} to ${app}/${env} failed: ${outcome.reason}`, 'see `platform instances list --app APP` and `platform events --app APP`');

@@ -37,6 +37,12 @@ export interface StandInOptions {
   readonly report?: 'healthy' | 'unhealthy' | null;
   /** Report each instance with a made-up backend address (192.0.2.N:port, a documentation range never contacted). */
   readonly addressPort?: number;
+  /**
+   * Before reporting an instance, report these pull progress bodies for it, in order (PUT .../progress, the
+   * real node API), with `pullStepMs` between them; nothing is pulled.
+   */
+  readonly pullSteps?: readonly Readonly<Record<string, unknown>>[];
+  readonly pullStepMs?: number;
 }
 
 export async function startNodeStandIn(base: string, joinToken: string, options: StandInOptions = {}): Promise<NodeStandIn> {
@@ -53,6 +59,10 @@ export async function startNodeStandIn(base: string, joinToken: string, options:
       await call(base, token, 'POST', `/nodes/${name}/heartbeat`, capacity);
       for (const a of (await call(base, token, 'GET', `/nodes/${name}/assignments`)) as Assignment[]) {
         if (a.desired !== 'running' || a.actual === 'healthy' || report === null || reported.has(a.id)) continue;
+        for (const step of options.pullSteps ?? []) {
+          await call(base, token, 'PUT', `/nodes/${name}/instances/${a.id}/progress`, step);
+          await sleep(options.pullStepMs ?? 0);
+        }
         const address = options.addressPort === undefined ? {} : { address: `192.0.2.${reported.size + 1}:${options.addressPort}` };
         await call(base, token, 'POST', `/nodes/${name}/instances/${a.id}/state`, { state: report, ...address, ...(report === 'unhealthy' ? { detail: 'health check failed (stand-in)' } : {}) });
         reported.add(a.id);
