@@ -97,7 +97,7 @@ test('the agent reports a real pull from a real registry to the control plane: t
   assert.deepEqual({ cached: again.cached, layers: again.layers, bytesTotal: again.bytesTotal }, { cached: true, layers: 1, bytesTotal: progress.bytesTotal });
 });
 
-test('an org token reads an instance\'s stdout and stderr through the control plane (API and `platform logs --app`); another org\'s token gets TRC_NOT_FOUND', { skip }, async () => {
+test('an org token reads an instance\'s stdout and stderr through the control plane (API and platform logs --app); another org\'s token gets TRC_NOT_FOUND', { skip }, async () => {
   const out = await h.until('stdout through the control plane', async () => {
     const res = await api('GET', `/v1/apps/chatty/instances/${first}/logs?tail=10`, acme);
     return res.status === 200 && res.text.includes('out-two') ? res.text : undefined;
