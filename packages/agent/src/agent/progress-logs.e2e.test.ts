@@ -65,7 +65,7 @@ after(async () => {
 
 let first = '';
 
-test('the agent reports a real pull from a real registry to the control plane: the org reads it as pulled, with layers, bytes and duration; a second instance of the image is pulled (cached)', { skip }, async () => {
+test('the agent reports a real pull from a real registry to the control plane: the org reads it as pulled, with layers, bytes and duration, and one ImagePulled event; a second instance of the image is pulled (cached)', { skip }, async () => {
   assert.equal((await api('POST', '/v1/apps', acme, { org: 'acme', name: 'chatty' })).status, 201);
   const rel = await api('POST', '/v1/apps/chatty/releases', acme, { image: h.image, manifest: CHATTY });
   assert.equal(rel.status, 201, rel.text);
@@ -85,6 +85,8 @@ test('the agent reports a real pull from a real registry to the control plane: t
   assert.ok(progress.bytesTotal > 100_000, `busybox layer of ${progress.bytesTotal} bytes`);
   assert.equal(progress.bytesDone, progress.bytesTotal);
   assert.ok(typeof progress.durationMs === 'number' && progress.durationMs >= 0);
+  const pulledEvents = (await api('GET', '/v1/events?app=chatty&type=ImagePulled', acme)).body as { payload: { instanceId: string; bytes: number; cached: boolean; node: string } }[];
+  assert.deepEqual(pulledEvents.map((e) => [e.payload.instanceId, e.payload.node, e.payload.bytes, e.payload.cached]), [[first, NODE, progress.bytesTotal, false]]);
   const other = await api('GET', `/v1/apps/chatty/instances/${first}/progress`, globex);
   assert.equal(other.body.code, 'TRC_NOT_FOUND');
 

@@ -53,6 +53,6 @@ test('on a terminal the progress line of each instance is redrawn in place', asy
   const code = await runCli(['deploy', '--app', 'tty', '--image', IMAGE, '--manifest', 't.toml', '--timeout', '60'], { nouns: NOUNS, commands: COMMANDS, version: '0.0.0-test' }, { ...io, stderrIsTTY: true });
   const { stderr } = result();
   assert.equal(code, 0, stderr);
-  assert.match(stderr, /\x1b\[1A\r\x1b\[2K {2}web\.1 pulled 20\.1 MiB in 2\.3s\n/, 'the final line overwrites the one above it');
-  assert.match(stderr, /\r\x1b\[2K {2}web\.1 pulling 127\.0\.0\.1:5000\/shop@sha256:ab12… 3\/5 layers 12\.3\/20\.1 MiB\n/);
+  assert.match(stderr, /\x1b\[1A\r\x1b\[2K {2}web\.1 pulling 127\.0\.0\.1:5000\/shop@sha256:ab12… 3\/5 layers 12\.3\/20\.1 MiB\n/, 'the pulling line overwrites the resolving one above it');
+  assert.match(stderr, /\r\x1b\[2K {2}web\.1 pulled 20\.1 MiB in 2\.3s\n/);
 });

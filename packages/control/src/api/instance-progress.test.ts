@@ -49,6 +49,19 @@ test('the node running an instance reports its pull progress; the app\'s org rea
   assert.deepEqual(api.bugs, []);
 });
 
+test('the end of a pull is one durable ImagePulled event (image, bytes, duration, cached) the app\'s org sees; a repeated "pulled" adds none', async () => {
+  const { id, node, acme, globex } = world;
+  const mine = node === 'n1' ? world.n1 : world.n2;
+  const pulled = { ...PROGRESS, phase: 'pulled', layersDone: 5, bytesDone: 20_000_000, durationMs: 2300 };
+  assert.equal((await api.request('PUT', `/v1/nodes/${node}/instances/${id}/progress`, { token: mine, body: pulled })).status, 200);
+  assert.equal((await api.request('PUT', `/v1/nodes/${node}/instances/${id}/progress`, { token: mine, body: pulled })).status, 200);
+  const events = (await api.request('GET', '/v1/events?type=ImagePulled', { token: acme })).body as { payload: Record<string, unknown> }[];
+  assert.deepEqual(events.map((e) => e.payload), [{ instanceId: id, app: 'shop', org: 'acme', node, image: IMAGE, layers: 5, bytes: 20_000_000, durationMs: 2300, cached: false }]);
+  assert.deepEqual((await api.request('GET', '/v1/events?type=ImagePulled', { token: globex })).body, []);
+  assert.equal((await api.request('POST', '/v1/admin/verify', { token: op })).body.ok, true);
+  assert.deepEqual(api.bugs, []);
+});
+
 test('a node registers its admin endpoint; the token is never echoed, and without a reachable agent the logs route says so with a hint', async () => {
   const { id, node, acme, globex } = world;
   const mine = node === 'n1' ? world.n1 : world.n2;

@@ -1,6 +1,9 @@
 // What an instance's node agent last said about its image pull (phase, layers, bytes), kept in memory like
 // node capabilities: progress changes every few hundred milliseconds and is worthless after the start, so it
-// never goes into the event log. A restarted control plane simply shows none until the next report.
+// never goes into the event log. Only the end of a pull is: one ImagePulled (image, bytes, duration, cached).
+// A restarted control plane shows no progress until the next report.
+import { isTrcError } from '@trc/core';
+import { aggregates } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
 
@@ -50,8 +53,22 @@ export async function reportPullProgress(control: Control, actor: Actor, node: s
     bytesDone: input.bytesDone, bytesTotal: input.bytesTotal, cached: input.cached, ...(input.durationMs === undefined ? {} : { durationMs: input.durationMs }), reportedAt: now.toISOString(),
   };
   const t = table(control);
+  const before = t.get(instanceId);
   t.delete(instanceId);
   t.set(instanceId, entry);
+  if (entry.phase === 'pulled' && before?.phase !== 'pulled') {
+    const payload = { instanceId, app: instance.app, org: instance.org, node, image: entry.image, layers: entry.layers, bytes: entry.bytesTotal, durationMs: entry.durationMs ?? 0, cached: entry.cached };
+    const aggregateId = aggregates.instance(instanceId);
+    // The instance's aggregate also takes its state reports: one retry covers a report landing in between.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await control.commit(actor, [{ aggregateId, expectedVersion: control.version(aggregateId), changes: [{ type: 'ImagePulled', payload }] }]);
+        break;
+      } catch (error) {
+        if (!isTrcError(error) || error.code !== 'TRC_CONFLICT' || attempt >= 3) throw error;
+      }
+    }
+  }
   // Oldest first in insertion order: the ones dropped are the ones reported longest ago.
   for (const key of t.keys()) {
     if (t.size <= MAX_ENTRIES) break;

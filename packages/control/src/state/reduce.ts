@@ -239,6 +239,8 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
   RestartAbandoned: (s, p, e) => {
     delete env(s, p.app, p.env, e).restarts[p.processType];
   },
+  // A record for people and tools reading the log; the pull's effect on the instance is its state reports.
+  ImagePulled: () => undefined,
   EnvironmentDeleted: (s, p, e) => {
     env(s, p.app, p.env, e);
     delete app(s, p.app, e).envs[p.env];

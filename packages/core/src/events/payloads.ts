@@ -214,6 +214,11 @@ export interface EventPayloads {
   RestartAbandoned: { readonly app: string; readonly org: string; readonly env: EnvName; readonly processType: string; readonly bundleVersion: number; readonly instanceId: string; readonly reason: string };
   /** An environment with nothing left in it (no running instance, route, volume or IPv4 address) was removed. */
   EnvironmentDeleted: { readonly app: string; readonly org: string; readonly env: EnvName };
+  /**
+   * A node finished pulling an instance's image (the coarse, durable end of the in-memory pull progress):
+   * the reference, the layers' bytes, how long it took and whether every blob was already cached.
+   */
+  ImagePulled: { readonly instanceId: string; readonly app: string; readonly org: string; readonly node: string; readonly image: string; readonly layers: number; readonly bytes: number; readonly durationMs: number; readonly cached: boolean };
 }
 
 /** The payload of both route backend health events. */

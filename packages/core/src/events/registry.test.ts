@@ -47,6 +47,7 @@ const PINNED = [
   'ReplacementDeferred',
   'RestartAbandoned',
   'EnvironmentDeleted',
+  'ImagePulled',
 ];
 
 test('the event registry is append-only: every pinned type keeps its position', () => {

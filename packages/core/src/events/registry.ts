@@ -44,6 +44,7 @@ export const EVENT_TYPES = [
   'ReplacementDeferred',
   'RestartAbandoned',
   'EnvironmentDeleted',
+  'ImagePulled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
