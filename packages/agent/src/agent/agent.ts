@@ -1,6 +1,7 @@
 // The node agent: converges the instances running on this node to the control plane's assignments.
 // Assignments arrive through the event stream (any event naming the node triggers a pass) with a periodic
-// full resync as the safety net; passes run one at a time. See README.md for the flow.
+// full resync as the safety net; passes run one at a time, and the starts they launch run concurrently, at most
+// `maxConcurrentStarts` at once. See README.md for the flow.
 import { performance } from 'node:perf_hooks';
 import { isTrcError, type ErrorCode } from '@trc/core';
 import { HealthMonitor } from '../health/monitor.ts';
@@ -10,12 +11,16 @@ import type { Assignment, ControlPlane, NodeCapabilities, NodeCapacity, Reported
 import { planInstance } from './instance-plan.ts';
 import type { InstanceStarter, PhaseTimings } from './instance-starter.ts';
 import type { InstanceRecord, PendingReport, RecordStore } from './records.ts';
+import { StartSlots } from './start-slots.ts';
+
+/** What the agent needs of the starter (InstanceStarter). */
+export type Starter = Pick<InstanceStarter, 'start' | 'cleanup'>;
 
 export interface AgentOptions {
   readonly control: ControlPlane;
   readonly driver: RuntimeDriver;
   readonly network: InstanceNetwork;
-  readonly starter: InstanceStarter;
+  readonly starter: Starter;
   readonly records: RecordStore;
   readonly capacity: NodeCapacity;
   /** Reported at start and every 12th heartbeat (the control plane keeps them in memory only). */
@@ -26,6 +31,11 @@ export interface AgentOptions {
   /** Default true; false leaves only the periodic resync. */
   readonly eventStream?: boolean;
   readonly stopGraceMs?: number;
+  /**
+   * Starts running at once (spec through runc start; health checks do not count). Default 4: on a 2-core node
+   * more only share the CPU, so every start of a burst gets slower and the first ones no sooner.
+   */
+  readonly maxConcurrentStarts?: number;
   readonly log?: (line: string) => void;
   /** Called when an instance first passes its health check, with the time each phase took (benchmarks). */
   readonly onHealthy?: (id: string, timings: PhaseTimings) => void;
@@ -43,6 +53,7 @@ export class Agent {
   readonly #log: (line: string) => void;
   readonly #monitors = new Map<string, HealthMonitor>();
   readonly #starting = new Map<string, Promise<void>>();
+  readonly #slots: StartSlots;
   /** Stops run in the background too: a 10 s grace period must not hold up the starts behind it. */
   readonly #removing = new Map<string, Promise<void>>();
   readonly #stopping = new Set<string>();
@@ -65,6 +76,7 @@ export class Agent {
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log ?? (() => undefined);
+    this.#slots = new StartSlots(options.maxConcurrentStarts ?? 4);
   }
 
   /** The runtime calls this once per instance that stopped (also for exits adoption found). */
@@ -196,16 +208,27 @@ export class Agent {
     const timings: PhaseTimings = {};
     const run = async (): Promise<void> => {
       const { control, records, starter } = this.#o;
-      await this.#send(a.id, { state: 'starting' });
-      const t0 = performance.now();
-      const plan = planInstance(await control.instanceSpec(a.id));
-      timings.spec = performance.now() - t0;
-      const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
-      await records.put(base);
-      const attachment = await starter.start(plan, timings);
-      const record = (await records.update(plan.id, { address: attachment.address }))!;
-      this.#timings.set(plan.id, timings);
-      this.#log(`instance ${plan.id} (${plan.app}/${plan.processType}) started at ${attachment.address}`);
+      const release = await this.#slots.acquire();
+      let starting: Promise<boolean> = Promise.resolve(true);
+      let record: InstanceRecord;
+      try {
+        if (this.#stopped) return;
+        // Told while the start runs, not before it: the round trip is off the start's path. Awaited before any
+        // later report of this instance, so the control plane never sees `starting` after `healthy`.
+        starting = this.#send(a.id, { state: 'starting' });
+        const t0 = performance.now();
+        const plan = planInstance(await control.instanceSpec(a.id));
+        timings.spec = performance.now() - t0;
+        const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
+        await records.put(base);
+        const attachment = await starter.start(plan, timings);
+        record = (await records.update(plan.id, { address: attachment.address }))!;
+      } finally {
+        release();
+        await starting;
+      }
+      this.#timings.set(record.id, timings);
+      this.#log(`instance ${record.id} (${record.app}/${record.processType}) started at ${record.address ?? '?'}`);
       this.#watch(record, performance.now());
     };
     const started = run()

@@ -1,7 +1,7 @@
 // Health transitions: reported once each; healthy on the first pass, unhealthy only after N failures in a row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthMonitor } from './monitor.ts';
+import { HealthMonitor, startupDelayMs } from './monitor.ts';
 
 test('the monitor reports healthy on the first passing probe and unhealthy after three failures in a row, each transition once', async () => {
   const results = [false, true, true, false, false, true, false, false, false, false, true];
@@ -38,4 +38,9 @@ test('until the first pass the monitor probes at the startup pace, not the (long
   });
   await healthy;
   assert.equal(probes, 3);
+});
+
+test('start-up probes back off 5, 10, 20, 40 ms, then stay at the ceiling (50 ms by default)', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 100].map((n) => startupDelayMs(n, 50)), [5, 10, 20, 40, 50, 50, 50]);
+  assert.deepEqual([0, 1, 2].map((n) => startupDelayMs(n, 8)), [5, 8, 8]);
 });

@@ -1,7 +1,8 @@
 // Probes one instance every interval and reports transitions only: healthy after a passing probe,
 // unhealthy after `failuresBeforeUnhealthy` failing ones in a row (so one slow answer does not flap).
-// Until the first pass, probes come faster (at most every `startupProbeMs`, for `startupWindowMs`): a rolling
-// restart waits on that first pass, and a whole interval of idle waiting would be pure overhead.
+// Until the first pass, probes come faster (5, 10, 20, 40 ms apart, then every `startupProbeMs`, for
+// `startupWindowMs`): a rolling restart or a burst waits on that first pass, and most apps answer within tens of
+// milliseconds, so a fixed 50 ms step would add up to 50 ms of idle waiting to each start.
 import { performance } from 'node:perf_hooks';
 import type { HealthCheck } from '@trc/core';
 import { probe as defaultProbe, type ProbeResult, type ProbeTarget } from './prober.ts';
@@ -13,7 +14,7 @@ export interface HealthMonitorOptions {
   readonly check: HealthCheck;
   readonly onTransition: (state: HealthState, detail: string) => void;
   readonly failuresBeforeUnhealthy?: number;
-  /** Default 50 ms. */
+  /** The start-up backoff's ceiling; default 50 ms. */
   readonly startupProbeMs?: number;
   /** Default 30 s. */
   readonly startupWindowMs?: number;
@@ -29,6 +30,7 @@ export class HealthMonitor {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #startedAt = 0;
+  #probes = 0;
 
   constructor(options: HealthMonitorOptions) {
     this.#options = options;
@@ -42,6 +44,7 @@ export class HealthMonitor {
   /** The first probe runs at once: a fresh instance should count as soon as it answers. */
   start(): void {
     this.#startedAt = performance.now();
+    this.#probes = 0;
     void this.#tick();
   }
 
@@ -74,7 +77,12 @@ export class HealthMonitor {
     if (this.#stopped) return;
     const interval = this.#options.check.intervalMs;
     const starting = this.#state === undefined && performance.now() - this.#startedAt < (this.#options.startupWindowMs ?? 30_000);
-    this.#timer = setTimeout(() => void this.#tick(), starting ? Math.min(interval, this.#options.startupProbeMs ?? 50) : interval);
+    this.#timer = setTimeout(() => void this.#tick(), starting ? Math.min(interval, startupDelayMs(this.#probes++, this.#options.startupProbeMs ?? 50)) : interval);
     this.#timer.unref();
   }
+}
+
+/** The wait after the n-th failing start-up probe (n from 0): 5 ms doubling, capped at `ceilingMs`. */
+export function startupDelayMs(n: number, ceilingMs: number): number {
+  return Math.min(ceilingMs, 5 * 2 ** Math.min(n, 20));
 }
