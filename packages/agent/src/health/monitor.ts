@@ -2,7 +2,9 @@
 // unhealthy after `failuresBeforeUnhealthy` failing ones in a row (so one slow answer does not flap).
 // Until the first pass, probes come faster (5, 10, 20, 40 ms apart, then every `startupProbeMs`, for
 // `startupWindowMs`): a rolling restart or a burst waits on that first pass, and most apps answer within tens of
-// milliseconds, so a fixed 50 ms step would add up to 50 ms of idle waiting to each start.
+// milliseconds, so a fixed 50 ms step would add up to 50 ms of idle waiting to each start. Failures in that
+// window do not count towards unhealthy: an app still starting is not failing, and counting them made fast
+// probes mark every slow starter unhealthy (then probed only each interval: a second lost per start in a burst).
 import { performance } from 'node:perf_hooks';
 import type { HealthCheck } from '@trc/core';
 import { probe as defaultProbe, type ProbeResult, type ProbeTarget } from './prober.ts';
@@ -29,7 +31,8 @@ export class HealthMonitor {
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #startedAt = 0;
+  /** -Infinity until start(): a monitor stepped by hand has no start-up window. */
+  #startedAt = Number.NEGATIVE_INFINITY;
   #probes = 0;
 
   constructor(options: HealthMonitorOptions) {
@@ -63,6 +66,7 @@ export class HealthMonitor {
       return;
     }
     this.#failures++;
+    if (this.#inStartup()) return;
     if (this.#failures >= this.#threshold && this.#state !== 'unhealthy') this.#set('unhealthy', result.detail);
   }
 
@@ -71,13 +75,17 @@ export class HealthMonitor {
     this.#options.onTransition(state, detail);
   }
 
+  /** Started, never passed yet, and within the start-up window. */
+  #inStartup(): boolean {
+    return this.#state === undefined && performance.now() - this.#startedAt < (this.#options.startupWindowMs ?? 30_000);
+  }
+
   async #tick(): Promise<void> {
     if (this.#stopped) return;
     await this.check().catch(() => undefined);
     if (this.#stopped) return;
     const interval = this.#options.check.intervalMs;
-    const starting = this.#state === undefined && performance.now() - this.#startedAt < (this.#options.startupWindowMs ?? 30_000);
-    this.#timer = setTimeout(() => void this.#tick(), starting ? Math.min(interval, startupDelayMs(this.#probes++, this.#options.startupProbeMs ?? 50)) : interval);
+    this.#timer = setTimeout(() => void this.#tick(), this.#inStartup() ? Math.min(interval, startupDelayMs(this.#probes++, this.#options.startupProbeMs ?? 50)) : interval);
     this.#timer.unref();
   }
 }
