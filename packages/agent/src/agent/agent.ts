@@ -32,8 +32,9 @@ export interface AgentOptions {
   readonly eventStream?: boolean;
   readonly stopGraceMs?: number;
   /**
-   * Starts running at once (spec through runc start; health checks do not count). Default 4: on a 2-core node
-   * more only share the CPU, so every start of a burst gets slower and the first ones no sooner.
+   * Starts running at once (spec through runc start; health checks do not count). Default 8: a start mostly
+   * waits on processes (ip, nft, runc), so on 2 cores 6 at once finished a burst of 6 sooner than 4 or 2 did
+   * (PERFORMANCE.md); the bound keeps a burst of hundreds from forking them all at once.
    */
   readonly maxConcurrentStarts?: number;
   readonly log?: (line: string) => void;
@@ -76,7 +77,7 @@ export class Agent {
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log ?? (() => undefined);
-    this.#slots = new StartSlots(options.maxConcurrentStarts ?? 4);
+    this.#slots = new StartSlots(options.maxConcurrentStarts ?? 8);
   }
 
   /** The runtime calls this once per instance that stopped (also for exits adoption found). */
