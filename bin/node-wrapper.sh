@@ -4,5 +4,5 @@ TRC_NODE="$TRC_ROOT/node_modules/.bin/node"
 if [ ! -x "$TRC_NODE" ]; then
   echo "TRC_CLI_NOT_INSTALLED: the pinned Node.js runtime is not installed in $TRC_ROOT/node_modules." >&2
   echo "Hint: run 'npm ci' (or 'make test') in $TRC_ROOT first." >&2
-  exit 70
+  exit 78
 fi

@@ -1,3 +1,4 @@
+// bin/platform-edge as a process: standalone mode's exit codes, /status and /metrics, SIGHUP reload, SIGTERM drain.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -26,7 +26,7 @@ export const logs: Command = {
   args: [{ name: 'INSTANCE', description: 'the instance id (ins_...)' }],
   flags: withServer({
     app: APP_FLAG,
-    env: { ...ENV_FLAG, description: 'The environment the instance must belong to: prod or staging (with --app)' },
+    env: { ...ENV_FLAG, description: 'The environment the instance must belong to (with --app)' },
     follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines, polling every second (with --app)' },
     timeout: { type: 'string', description: 'With --follow: stop after this many seconds (default: until Ctrl-C)', valueName: 'SECONDS' },
     agent: { type: 'string', description: "The node agent's admin URL", valueName: 'URL' },
