@@ -23,6 +23,7 @@ export const USAGE = `usage: platform-agent --control URL [--join-token TOKEN | 
   --network-table NAME     nftables table (default trc_<node>); --netns-prefix (default trc-), --interface-prefix (default trcv)
   --heartbeat SECONDS      heartbeat interval (default 5); --resync SECONDS: full resync interval (default 30)
   --stop-grace SECONDS     SIGTERM to SIGKILL when stopping an instance (default 10)
+  --max-concurrent-starts N  instance starts run at once on this node (default 8)
   --insecure-registry HOST a registry reached over plain HTTP (repeatable; loopback always is)`;
 
 function bad(message: string, hint: string): never {
@@ -33,6 +34,12 @@ function seconds(text: string | undefined, fallback: number, flag: string): numb
   const value = Number(text ?? fallback);
   if (!(value > 0)) bad(`${flag} must be a positive number of seconds`, `e.g. ${flag} ${fallback}`);
   return value * 1000;
+}
+
+function positiveInteger(text: string | undefined, fallback: number, flag: string): number {
+  const value = Number(text ?? fallback);
+  if (!Number.isSafeInteger(value) || value < 1) bad(`${flag} must be a whole number of at least 1`, `e.g. ${flag} ${fallback}`);
+  return value;
 }
 
 function hostPort(text: string): { host: string; port: number } {
@@ -48,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
     strict: true,
     options: {
       control: s, 'join-token': s, 'join-token-file': s, 'state-dir': s, 'node-name': s, subnet: s, 'reserved-memory': s, 'secrets-dir': s, 'admin-listen': s,
-      'cgroup-parent': s, 'runc-root': s, 'network-table': s, 'netns-prefix': s, 'interface-prefix': s, heartbeat: s, resync: s, 'stop-grace': s,
+      'cgroup-parent': s, 'runc-root': s, 'network-table': s, 'netns-prefix': s, 'interface-prefix': s, heartbeat: s, resync: s, 'stop-grace': s, 'max-concurrent-starts': s,
       'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' },
     },
   });
@@ -63,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
   const joinToken = v['join-token'] ?? (v['join-token-file'] === undefined ? process.env.TRC_JOIN_TOKEN : readFileSync(v['join-token-file'], 'utf8').trim());
   const memoryBytes = os.totalmem();
   if (reserved.bytes >= memoryBytes) bad(`--reserved-memory is not less than the host's memory (${memoryBytes} bytes)`, 'reserve less');
+  const maxConcurrentStarts = positiveInteger(v['max-concurrent-starts'], 8, '--max-concurrent-starts');
   const log = (line: string): void => console.error(`platform-agent: ${line}`);
   const running = await startAgent({
     ...(v.control === undefined ? {} : { control: v.control }),
@@ -81,6 +89,7 @@ async function main(argv: string[]): Promise<void> {
     heartbeatMs: seconds(v.heartbeat, 5, '--heartbeat'),
     resyncMs: seconds(v.resync, 30, '--resync'),
     stopGraceMs: seconds(v['stop-grace'], 10, '--stop-grace'),
+    maxConcurrentStarts,
     plainHttpRegistries: v['insecure-registry'] ?? [],
     log,
   });

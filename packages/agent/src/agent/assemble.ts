@@ -39,6 +39,8 @@ export interface AgentConfig {
   /** false: no event stream, only the periodic resync (a degraded mode; also how its safety net is tested). */
   readonly eventStream?: boolean;
   readonly stopGraceMs?: number;
+  /** Instance starts at once (default 8, see PERFORMANCE.md). */
+  readonly maxConcurrentStarts?: number;
   readonly pollMs?: number;
   readonly plainHttpRegistries?: readonly string[];
   readonly log?: (line: string) => void;
@@ -118,6 +120,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),
     ...(config.resyncMs === undefined ? {} : { resyncMs: config.resyncMs }),
     ...(config.stopGraceMs === undefined ? {} : { stopGraceMs: config.stopGraceMs }),
+    ...(config.maxConcurrentStarts === undefined ? {} : { maxConcurrentStarts: config.maxConcurrentStarts }),
     ...(config.eventStream === undefined ? {} : { eventStream: config.eventStream }),
     ...(config.onHealthy === undefined ? {} : { onHealthy: config.onHealthy }),
   });

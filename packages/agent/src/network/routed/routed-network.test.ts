@@ -114,6 +114,31 @@ test('attaching again returns the same attachment, another org is refused, ids a
   await assert.rejects(network.attach('../x', 'org-a'), { code: 'TRC_RUNTIME_INSTANCE_ID_INVALID' });
 });
 
+test('six attaches at once (two new orgs, one instance asked twice) get distinct addresses, one org rule each, and isolation holds', { skip }, async () => {
+  const ids = [['e1', 'org-e'], ['f1', 'org-f'], ['e2', 'org-e'], ['f2', 'org-f'], ['e3', 'org-e'], ['f3', 'org-f']] as const;
+  const [again, ...burst] = await Promise.all([network.attach('e1', 'org-e'), ...ids.map(([id, org]) => network.attach(id, org))]);
+  const got = Object.fromEntries(burst.map((a) => [a.instanceId, a]));
+  assert.deepEqual(again, got.e1);
+  const addresses = [...Object.values(at), ...burst].map((a) => a.address);
+  assert.equal(new Set(addresses).size, addresses.length);
+  for (const a of burst) assert.match(ip('-n', path.basename(a.netnsPath), '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(`inet ${a.address.replaceAll('.', '\\.')}/32 `));
+  const chain = spawnSync('/usr/sbin/nft', ['list', 'chain', 'inet', config.table, 'between_instances'], { encoding: 'utf8' }).stdout;
+  assert.equal(chain.match(/accept/g)?.length, 4, 'one accept rule per org (a, b, e, f)');
+  for (const a of burst) servers.push(await startServer(path.basename(a.netnsPath), a.instanceId, PORT));
+  const ns = (id: string): string => path.basename(got[id]!.netnsPath);
+  const probes = await Promise.all([
+    probeFrom(ns('e1'), got.e3!.address, PORT),
+    probeFrom(ns('f3'), got.f1!.address, PORT),
+    probeFrom(ns('e2'), got.f2!.address, PORT),
+    probeFrom(ns('f1'), got.e1!.address, PORT),
+    probeFrom(ns('e3'), at.a1!.address, PORT),
+    ...burst.map((a) => probeFromHost(a.address, PORT)),
+  ]);
+  assert.deepEqual(probes, ['ok:e3', 'ok:f1', 'timeout', 'timeout', 'timeout', ...burst.map((a) => `ok:${a.instanceId}`)]);
+  await Promise.all(ids.map(([id]) => network.detach(id)));
+  for (const a of burst) assert.ok(!existsSync(a.netnsPath));
+});
+
 test('after an agent restart, reconcile keeps live instances (re-plumbing a lost veth), removes the rest and orphans, and isolation holds', { skip }, async () => {
   const orphan = `${config.netnsPrefix}orphan`;
   ip('netns', 'add', orphan);

@@ -45,8 +45,14 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   #node: Node | undefined;
   /** Each org's set number in the live table (see ruleset.ts); an org keeps its set until the next full ruleset. */
   #orgSets = new Map<string, number>();
-  /** Every change runs alone: the state file, the devices and the ruleset change together. */
+  /** The state file changes one at a time (see attach() for what runs outside). */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Attaches in progress, by instance: a second attach of the same instance gets the first one's result. */
+  #attaching = new Map<string, Promise<InstanceAttachment>>();
+  /** Attaches past the queue, making their devices and set elements. */
+  #outside = new Map<string, Promise<InstanceAttachment>>();
+  /** An org's set and rule while its first attach makes them. */
+  #orgCreating = new Map<string, Promise<unknown>>();
 
   constructor(options: RoutedNetworkOptions = {}) {
     this.#ip = options.ip ?? '/usr/sbin/ip';
@@ -61,13 +67,21 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     return next;
   }
 
+  /** In the queue, once no attach is making devices or set elements outside it. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      await Promise.allSettled([...this.#outside.values()]);
+      return fn();
+    });
+  }
+
   #ready(): Node {
     if (this.#node === undefined) throw new TrcError('TRC_INTERNAL', 'the node network is used before setupNode()');
     return this.#node;
   }
 
   setupNode(config: NodeNetworkConfig): Promise<void> {
-    return this.#serial(async () => {
+    return this.#exclusive(async () => {
       checkNetworkNames(config);
       const subnet = parseSubnet(config.subnet);
       const state = await loadIpamState(config.stateDir, subnet);
@@ -76,36 +90,73 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     });
   }
 
+  /**
+   * Only the allocation and its state-file save run in the queue; the devices and the set elements are the
+   * instance's own and are made outside it, so a burst's attaches overlap (each `nft -f` is one atomic
+   * transaction). Changes touching other instances or the whole table (#exclusive) wait for those to finish.
+   */
   attach(instanceId: string, orgId: string): Promise<InstanceAttachment> {
-    return this.#serial(async () => {
+    const pending = this.#attaching.get(instanceId);
+    if (pending !== undefined) return pending;
+    const done = this.#serial(async (): Promise<{ readonly now: InstanceAttachment } | { readonly later: Promise<InstanceAttachment> }> => {
       checkInstanceId(instanceId);
       const node = this.#ready();
       const { state, allocation } = allocate(node.subnet, node.state, instanceId, orgId);
-      if (state === node.state) return this.#attachment(allocation);
-      // Saved before the devices exist: a crash leaves an allocation reconcile() can clean. The rules and
-      // the devices are then made at the same time: until its set elements exist, an interface's packets
-      // are dropped (prerouting knows only listed sources; between_instances only listed orgs).
+      if (state === node.state) return { now: this.#attachment(allocation) };
+      // Saved before the devices exist: a crash leaves an allocation reconcile() can clean.
       await this.#save(state);
-      try {
-        await Promise.all([
-          this.#addRules(allocation),
-          (async () => {
-            await this.#unplumb(allocation, true);
-            await this.#plumb(allocation, true);
-          })(),
-        ]);
-      } catch (error) {
-        await this.#unplumb(allocation).catch(() => undefined);
-        await this.#save(release(this.#ready().state, instanceId));
+      const known = this.#orgSets.get(orgId);
+      const n = known ?? Math.max(-1, ...this.#orgSets.values()) + 1;
+      this.#orgSets.set(orgId, n);
+      const later = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId));
+      this.#outside.set(instanceId, later);
+      return { later };
+    }).then((r) => ('now' in r ? r.now : r.later));
+    this.#attaching.set(instanceId, done);
+    const forget = (): void => {
+      if (this.#attaching.get(instanceId) === done) this.#attaching.delete(instanceId);
+    };
+    done.then(forget, forget);
+    return done;
+  }
+
+  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined): Promise<InstanceAttachment> {
+    // The rules and the devices are made at the same time: until its set elements exist, an interface's
+    // packets are dropped (prerouting knows only listed sources; between_instances only listed orgs). An org's
+    // set and accept rule are made once, by its first attach; the org's other attaches add to them after.
+    const rules = (async () => {
+      if (orgCreated !== undefined) await orgCreated.catch(() => undefined);
+      await runNftScript(this.#nft, renderAttach(this.#ready().config.table, this.#rulesetInstance(allocation), org));
+    })();
+    if (org.newOrg) this.#orgCreating.set(allocation.orgId, rules);
+    try {
+      await Promise.all([
+        rules,
+        (async () => {
+          await this.#unplumb(allocation, true);
+          await this.#plumb(allocation, true);
+        })(),
+      ]);
+    } catch (error) {
+      await rules.catch(() => undefined);
+      await this.#unplumb(allocation).catch(() => undefined);
+      // No longer touching anything but the queue's state: exclusive changes (another failing attach's
+      // cleanup among them) need not wait for this one.
+      this.#outside.delete(allocation.instanceId);
+      await this.#exclusive(async () => {
+        await this.#save(release(this.#ready().state, allocation.instanceId));
         await this.#applyRules();
-        throw error;
-      }
-      return this.#attachment(allocation);
-    });
+      });
+      throw error;
+    } finally {
+      this.#outside.delete(allocation.instanceId);
+      if (this.#orgCreating.get(allocation.orgId) === rules) this.#orgCreating.delete(allocation.orgId);
+    }
+    return this.#attachment(allocation);
   }
 
   detach(instanceId: string): Promise<void> {
-    return this.#serial(async () => {
+    return this.#exclusive(async () => {
       const node = this.#ready();
       const allocation = node.state.allocations.find((a) => a.instanceId === instanceId);
       if (allocation === undefined) return;
@@ -119,7 +170,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   }
 
   reconcile(live: readonly LiveInstance[]): Promise<ReconcileReport> {
-    return this.#serial(async () => {
+    return this.#exclusive(async () => {
       const node = this.#ready();
       const liveOrg = new Map(live.map((l) => [l.instanceId, l.orgId]));
       const attached = new Set(node.state.allocations.map((a) => a.instanceId));
@@ -151,7 +202,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   }
 
   teardownNode(): Promise<void> {
-    return this.#serial(async () => {
+    return this.#exclusive(async () => {
       const node = this.#ready();
       for (const a of node.state.allocations) {
         await this.#unplumb(a);
