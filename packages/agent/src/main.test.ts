@@ -27,7 +27,7 @@ test('platform-agent --help documents its options', async () => {
 test('--max-concurrent-starts takes a whole number of at least 1, refused with exit 2 before anything is stored', async () => {
   for (const value of ['0', '-2', '1.5', 'many']) {
     const stateDir = path.join(work, `starts-${value}`);
-    const r = await run(['--max-concurrent-starts', value, '--state-dir', stateDir, '--node-name', 'n1']);
+    const r = await run([`--max-concurrent-starts=${value}`, '--state-dir', stateDir, '--node-name', 'n1']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^TRC_AGENT_CONFIG_INVALID: --max-concurrent-starts must be a whole number of at least 1/);
     assert.equal(existsSync(stateDir), false);
