@@ -9,3 +9,4 @@ export * from './resources/cluster-settings.ts';
 export * from './scheduler/index.ts';
 export * from './quotas/quotas.ts';
 export * from './proxy-v2/index.ts';
+export * from './api/node-api.ts';

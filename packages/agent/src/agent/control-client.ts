@@ -1,5 +1,6 @@
 // The agent's HTTP client of the control plane's node API (`/v1/nodes/...`, `/v1/events?follow=1`). The
 // agent never imports @trc/control: this file is the whole contract, in the control plane's JSON shapes.
+import type { NodeInstanceSpec } from '@trc/core';
 import { TrcError, userError } from '@trc/core';
 import type { PullReport } from './pull-report.ts';
 
@@ -34,20 +35,7 @@ export interface Assignment {
 }
 
 /** GET /v1/nodes/:node/instances/:instance/spec. */
-export interface InstanceSpecResponse {
-  readonly id: string;
-  readonly app: string;
-  readonly org: string;
-  readonly env: string;
-  readonly processType: string;
-  readonly release: number;
-  readonly image: string;
-  readonly digest: string;
-  readonly bundleVersion: number;
-  readonly cpu: number;
-  readonly memoryBytes: number;
-  readonly manifest?: string;
-}
+export type InstanceSpecResponse = NodeInstanceSpec;
 
 export interface StreamedEvent {
   readonly seq: number;

@@ -1,22 +1,13 @@
 // Turns an image pull's per-blob progress into the per-instance summary the control plane shows (phase,
 // layers done, bytes), throttled: a report at each phase change and at most one per interval in between,
 // so a large pull costs the control plane a few requests a second, never one per chunk.
+import type { PullPhase, PullProgress as PullProgressReport } from '@trc/core';
 import type { PullProgress, PulledImage } from '../image/index.ts';
 
-export type PullReportPhase = 'resolving' | 'downloading' | 'verifying' | 'unpacking' | 'pulled';
+export type PullReportPhase = PullPhase;
 
 /** The body of `PUT /v1/nodes/:node/instances/:instance/progress`. */
-export interface PullReport {
-  readonly phase: PullReportPhase;
-  readonly image: string;
-  readonly layers: number;
-  readonly layersDone: number;
-  readonly bytesDone: number;
-  readonly bytesTotal: number;
-  /** Nothing was downloaded: every blob was in the node's cache. */
-  readonly cached: boolean;
-  readonly durationMs?: number;
-}
+export type PullReport = PullProgressReport;
 
 export interface PullReporterOptions {
   readonly image: string;

@@ -2,19 +2,11 @@
 // (`GET /v1/apps/:app/instances/:id/progress`): one line per instance, redrawn in place on a terminal and
 // printed as a plain line at each change otherwise, ending "pulled (cached)" or "pulled 20.1 MiB in 2.3s".
 import type { CliIo } from '../command.ts';
+import type { PullProgress } from '@trc/core';
 import type { ApiClient } from '../api/client.ts';
 import { seg } from './common.ts';
 
-export interface PullProgressView {
-  readonly phase: 'resolving' | 'downloading' | 'verifying' | 'unpacking' | 'pulled';
-  readonly image: string;
-  readonly layers: number;
-  readonly layersDone: number;
-  readonly bytesDone: number;
-  readonly bytesTotal: number;
-  readonly cached: boolean;
-  readonly durationMs?: number;
-}
+export type PullProgressView = PullProgress;
 
 /** How often a followed deploy asks for progress. */
 export const PROGRESS_POLL_MS = 500;

@@ -2,27 +2,14 @@
 // node capabilities: progress changes every few hundred milliseconds and is worthless after the start, so it
 // never goes into the event log. Only the end of a pull is: one ImagePulled (image, bytes, duration, cached).
 // A restarted control plane shows no progress until the next report.
-import { isTrcError } from '@trc/core';
+import { isTrcError, type PullProgress } from '@trc/core';
 import { aggregates } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
 
-export const PULL_PHASES = ['resolving', 'downloading', 'verifying', 'unpacking', 'pulled'] as const;
-export type PullPhase = (typeof PULL_PHASES)[number];
-
-export interface PullProgressInput {
-  readonly phase: PullPhase;
-  /** The reference pulled, `registry/name@sha256:…`. */
-  readonly image: string;
-  readonly layers: number;
-  readonly layersDone: number;
-  readonly bytesDone: number;
-  readonly bytesTotal: number;
-  /** True when every blob was in the node's cache (nothing downloaded). */
-  readonly cached: boolean;
-  /** Set with phase "pulled": how long the pull took on the node. */
-  readonly durationMs?: number;
-}
+export { PULL_PHASES, type PullPhase } from '@trc/core';
+/** The body an agent reports. */
+export type PullProgressInput = PullProgress;
 
 export interface PullProgressView extends PullProgressInput {
   readonly instance: string;

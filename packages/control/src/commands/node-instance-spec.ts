@@ -1,24 +1,10 @@
 // What a node agent needs to run one of its instances beyond the assignment: the release's image reference,
 // its process type's resources, and the platform.toml text (cmd, port, health check, secrets file mode).
+import type { NodeInstanceSpec } from '@trc/core';
 import { forbidden, notFound, type Actor } from './actor.ts';
 import type { Control } from './control.ts';
 
-export interface NodeInstanceSpec {
-  readonly id: string;
-  readonly app: string;
-  readonly org: string;
-  readonly env: string;
-  readonly processType: string;
-  readonly release: number;
-  /** The release's image reference as given (a name the agent pulls `@digest`). */
-  readonly image: string;
-  readonly digest: string;
-  readonly bundleVersion: number;
-  readonly cpu: number;
-  readonly memoryBytes: number;
-  /** The release's platform.toml text; absent for releases made from a bare process list. */
-  readonly manifest?: string;
-}
+export type { NodeInstanceSpec };
 
 /** Only the node the instance is placed on may read its spec; any other node sees TRC_NOT_FOUND. */
 export async function nodeInstanceSpec(control: Control, actor: Actor, node: string, instanceId: string): Promise<NodeInstanceSpec> {
