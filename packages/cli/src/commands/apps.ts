@@ -1,4 +1,5 @@
 // `platform apps create|list|show|delete`, `platform releases list`, `platform instances list` (envs: envs.ts).
+import type { InstanceView } from '@trc/core';
 import type { Command } from '../command.ts';
 import { clientFor } from '../api/target.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -9,7 +10,7 @@ import { ownOrg } from './tokens.ts';
 export interface EnvView { name: string; release: number | null; scale: Record<string, number>; secretsVersion: number | null; restarts: Record<string, unknown> }
 export interface AppView { name: string; org: string; createdAt: string; envs: Record<string, EnvView> }
 export interface ReleaseView { version: number; image: string; digest: string; processes: Record<string, { cpu: number; memoryBytes: number; count: number }>; createdAt: string }
-export interface InstanceView { id: string; app: string; env: string; processType: string; release: number; digest: string; bundleVersion: number; node: string; desired: string; actual: string; detail?: string }
+export type { InstanceView };
 
 export const scaleText = (scale: Record<string, number>): string => Object.entries(scale).map(([p, n]) => `${p}=${n}`).join(' ') || '-';
 export const restartsText = (r: Record<string, unknown>): string => Object.keys(r).join(' ') || '-';

@@ -1,6 +1,6 @@
 // The instance lifecycle after placement: node agents report what they observe, secret rotations roll
 // through each marked (env, process type) one replacement at a time, and instances on a down node move.
-import { INSTANCE_ACTUAL_STATES, TrcError, formatMemory, type EventPayloads, type InstanceActualState } from '@trc/core';
+import { INSTANCE_ACTUAL_STATES, TrcError, formatMemory, type EventPayloads, type InstanceActualState, type InstanceView } from '@trc/core';
 import { bundleContext } from './secrets.ts';
 import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
@@ -9,21 +9,7 @@ import { isBackendAddress } from './edges.ts';
 import { planPlacements, runningOf, stopChange, type InstanceGroup } from './placement.ts';
 import { deferredChange, healthDeadlineMs, overdue, rollGroup, rollingOptions, viewOf, type RollingOptions } from './rolling.ts';
 
-export interface InstanceView {
-  readonly id: string;
-  readonly app: string;
-  readonly env: string;
-  readonly processType: string;
-  readonly release: number;
-  readonly digest: string;
-  readonly bundleVersion: number;
-  readonly node: string;
-  readonly desired: InstanceState['desired'];
-  readonly actual: InstanceState['actual'];
-  readonly detail?: string;
-  /** Present while a rolling replacement drains it: the edges no longer route to it, its stop follows. */
-  readonly drainingSince?: string;
-}
+export type { InstanceView };
 
 export function instanceView(i: InstanceState): InstanceView {
   return { id: i.id, app: i.app, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, node: i.node, desired: i.desired, actual: i.actual, ...(i.detail === undefined ? {} : { detail: i.detail }), ...(i.drainingSince === undefined ? {} : { drainingSince: i.drainingSince }) };

@@ -1,4 +1,5 @@
-// Wire types of the node API shared by the control plane, the node agent and the CLI, declared once.
+// Wire types of the API shared by the control plane, the node agent and the CLI, declared once.
+import type { InstanceActualState } from '../events/payloads.ts';
 
 /** The phases of an image pull, in order. */
 export const PULL_PHASES = ['resolving', 'downloading', 'verifying', 'unpacking', 'pulled'] as const;
@@ -35,4 +36,21 @@ export interface NodeInstanceSpec {
   readonly memoryBytes: number;
   /** The release's platform.toml text; absent for releases made from a bare process list. */
   readonly manifest?: string;
+}
+
+/** An instance as the API shows it: `GET /v1/apps/:app/instances` and a node's `GET /v1/nodes/:node/assignments`. */
+export interface InstanceView {
+  readonly id: string;
+  readonly app: string;
+  readonly env: string;
+  readonly processType: string;
+  readonly release: number;
+  readonly digest: string;
+  readonly bundleVersion: number;
+  readonly node: string;
+  readonly desired: 'running' | 'stopped';
+  readonly actual: InstanceActualState | 'pending';
+  readonly detail?: string;
+  /** Present while a rolling replacement drains it: the edges no longer route to it, its stop follows. */
+  readonly drainingSince?: string;
 }
