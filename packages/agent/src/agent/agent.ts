@@ -223,6 +223,7 @@ export class Agent {
         const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
         await records.put(base);
         const attachment = await starter.start(plan, timings);
+        timings.path = performance.now() - t0;
         record = (await records.update(plan.id, { address: attachment.address }))!;
       } finally {
         release();

@@ -1,7 +1,8 @@
 // Starts one instance from its plan, each phase timed: pull (cache) and prepare the instance's root (an
-// overlay over the image's shared tree, see ../rootfs/), attach the network and fetch the secrets file
-// (these three overlap), stage the secrets, create and start. A failure undoes what was done, so a later
-// attempt starts clean.
+// overlay over the image's shared tree, see ../rootfs/), make the network namespace and fetch the secrets
+// file (these three overlap), stage the secrets, create and start; the rest of the network (devices, routes,
+// rules) is made meanwhile, and a gated runtime holds the process until it is done. A failure undoes what
+// was done, so a later attempt starts clean.
 import path from 'node:path';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
@@ -10,14 +11,18 @@ import type { ImagePuller, PullProgress, PulledImage } from '../image/index.ts';
 import type { InstanceAttachment, InstanceNetwork } from '../network/network.ts';
 import type { RootfsProvider } from '../rootfs/rootfs.ts';
 import { selectRootfsProvider } from '../rootfs/select-rootfs.ts';
-import type { RuntimeDriver } from '../runtime/runtime.ts';
+import { isStartGate, type RuntimeDriver, type StartGate } from '../runtime/runtime.ts';
 import type { SecretsStager } from '../secrets/secrets-stager.ts';
 import type { ControlPlane } from './control-client.ts';
 import type { InstancePlan } from './instance-plan.ts';
 import { PullReporter } from './pull-report.ts';
 
 export type StartPhase = 'pull' | 'network' | 'secrets' | 'create' | 'start';
-export type PhaseTimings = Partial<Record<StartPhase | 'spec' | 'health', number>>;
+/**
+ * `netns`: until the namespace exists (the rest of `network` overlaps secrets, create and start); `path`: the
+ * whole start, spec fetch to running process, as one wall-clock span (the phases overlap).
+ */
+export type PhaseTimings = Partial<Record<StartPhase | 'netns' | 'spec' | 'health' | 'path', number>>;
 
 export interface InstanceStarterDeps {
   readonly control: ControlPlane;
@@ -76,10 +81,21 @@ export class InstanceStarter {
         timings[phase] = performance.now() - t0;
       }
     };
+    const gate = isStartGate(driver) ? driver : undefined;
+    let plumbed: Promise<InstanceAttachment> | undefined;
     try {
       const provider = await this.rootfsProvider();
-      // Pull and root, network and the secrets fetch do not depend on each other: they overlap. prepare()
-      // replaces any root a crash mid-start left.
+      const t0 = performance.now();
+      const network_ = network.attachStaged(plan.id, plan.org).then((staged) => {
+        timings.netns = performance.now() - t0;
+        plumbed = staged.complete.finally(() => {
+          timings.network = performance.now() - t0;
+        });
+        plumbed.catch(() => undefined);
+        return staged.attachment;
+      });
+      // Pull and root, the namespace and the secrets fetch do not depend on each other: they overlap.
+      // prepare() replaces any root a crash mid-start left.
       const [{ image, rootfs }, attachment, secretsFile] = await Promise.all([
         timed('pull', async () => {
           const reporter = this.#reporter(plan);
@@ -94,7 +110,7 @@ export class InstanceStarter {
             throw error;
           }
         }),
-        timed('network', () => network.attach(plan.id, plan.org)),
+        network_,
         control.instanceSecrets(plan.id),
       ]);
       const staged = await timed('secrets', async () => {
@@ -102,6 +118,8 @@ export class InstanceStarter {
         await stager.remove(plan.id);
         return stager.stage(plan.id, entries, plan.secrets.mode === '0440' ? { kind: 'group', group: plan.secrets.group, rootfs } : { kind: 'root' });
       });
+      // Without a gate the process would run before its network exists: wait for it here instead.
+      if (gate === undefined) await plumbed;
       const c = image.imageConfig;
       await timed('create', () => driver.create({
         id: plan.id,
@@ -112,8 +130,12 @@ export class InstanceStarter {
         resources: plan.resources,
         mounts: [staged.file, staged.exportScript],
         networkNamespace: attachment.netnsPath,
+        ...(gate === undefined ? {} : { gated: true }),
       }));
-      await timed('start', () => driver.start(plan.id));
+      await timed('start', async () => {
+        if (gate === undefined) await driver.start(plan.id);
+        else await this.#startGated(gate, plan.id, plumbed!);
+      });
       // Off the start path: the instance runs in its own mount of the root whether or not this finishes.
       const settle = provider.started(plan.id)
         .catch((error: unknown) => this.#log(`instance ${plan.id}: the host-side mount of its root stays: ${(error as Error).message}`))
@@ -124,6 +146,26 @@ export class InstanceStarter {
       await this.cleanup(plan.id);
       throw error;
     }
+  }
+
+  /**
+   * runc sets the instance up (cgroup, namespaces, mounts) while the network is finished, and holds the
+   * process at its gate until then. A failed attach fails the gate, so runc aborts, and the start reports the
+   * attach's error rather than runc's.
+   */
+  async #startGated(gate: StartGate, id: string, plumbed: Promise<InstanceAttachment>): Promise<void> {
+    const started = this.#deps.driver.start(id);
+    started.catch(() => undefined);
+    const released = plumbed.then(
+      () => gate.releaseGate(id, true),
+      async (error: unknown) => {
+        await gate.releaseGate(id, false).catch(() => undefined);
+        throw error;
+      },
+    );
+    const [start, release] = await Promise.allSettled([started, released]);
+    if (release.status === 'rejected') throw release.reason;
+    if (start.status === 'rejected') throw start.reason;
   }
 
   /**

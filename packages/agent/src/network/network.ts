@@ -29,6 +29,17 @@ export interface InstanceAttachment {
   readonly hostInterface: string;
 }
 
+/** An attachment whose namespace exists while its devices, addresses, routes and rules are still being made. */
+export interface StagedAttachment {
+  /** Its `netnsPath` exists already: a runtime may join it at once. */
+  readonly attachment: InstanceAttachment;
+  /**
+   * Resolves once the instance is reachable (what attach() resolves with); rejects with the attach error after
+   * undoing it, namespace and allocation included. Already observed: nobody awaiting it is no unhandled rejection.
+   */
+  readonly complete: Promise<InstanceAttachment>;
+}
+
 /** An instance the runtime says is still there, when the agent restarts. */
 export interface LiveInstance {
   readonly instanceId: string;
@@ -53,6 +64,11 @@ export interface InstanceNetwork {
   setupNode(config: NodeNetworkConfig): Promise<void>;
   /** Creates the instance's namespace, address and routes; the same id and org again returns the same attachment. */
   attach(instanceId: string, orgId: string): Promise<InstanceAttachment>;
+  /**
+   * attach() in two steps, so a runtime can start in the namespace while the rest is made: resolves once the
+   * namespace exists. The process must not run before `complete` resolves (e.g. a gated runtime start).
+   */
+  attachStaged(instanceId: string, orgId: string): Promise<StagedAttachment>;
   /** Removes the namespace, interfaces and address; a no-op for an unknown instance. */
   detach(instanceId: string): Promise<void>;
   /** After an agent restart: keeps the live instances' networks and removes everything else of ours. */

@@ -43,6 +43,11 @@ export interface InstanceSpec {
   readonly networkNamespace?: string;
   /** Mount the image root read-only. */
   readonly readOnlyRootfs?: boolean;
+  /**
+   * Hold the first process until `StartGate.releaseGate` (drivers with that capability only): start() returns
+   * once it runs. The caller finishes what the process needs (its network) while the runtime sets up.
+   */
+  readonly gated?: boolean;
 }
 
 export type InstanceState = 'created' | 'running' | 'paused' | 'stopped';
@@ -130,6 +135,19 @@ export interface Freezer {
 export interface Snapshotter {
   snapshot(id: string, directory: string): Promise<void>;
   restore(spec: InstanceSpec, directory: string): Promise<InstanceInfo>;
+}
+
+/**
+ * Optional: gated starts (`InstanceSpec.gated`). The instance's process never runs before `releaseGate(id,
+ * true)`; `releaseGate(id, false)` makes its start fail with nothing left running. A gate nobody releases
+ * fails the start after the driver's gate timeout (an agent that died mid-start).
+ */
+export interface StartGate {
+  releaseGate(id: string, ok: boolean): Promise<void>;
+}
+
+export function isStartGate(driver: RuntimeDriver): driver is RuntimeDriver & StartGate {
+  return typeof (driver as Partial<StartGate>).releaseGate === 'function';
 }
 
 export function isFreezer(driver: RuntimeDriver): driver is RuntimeDriver & Freezer {

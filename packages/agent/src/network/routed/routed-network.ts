@@ -10,7 +10,7 @@ import { loadIpamState, saveIpamState } from '../ipam-file.ts';
 import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName } from '../names.ts';
 import { applyRuleset, deleteTable, runNftScript } from '../nft.ts';
 import { orgNumbers, renderAttach, renderDetach, type RulesetInstance } from '../ruleset.ts';
-import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport } from '../network.ts';
+import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport, StagedAttachment } from '../network.ts';
 
 export interface RoutedNetworkOptions {
   /** Path of the `ip` program (iproute2). */
@@ -48,7 +48,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   /** The state file changes one at a time (see attach() for what runs outside). */
   #queue: Promise<unknown> = Promise.resolve();
   /** Attaches in progress, by instance: a second attach of the same instance gets the first one's result. */
-  #attaching = new Map<string, Promise<InstanceAttachment>>();
+  #attaching = new Map<string, Promise<StagedAttachment>>();
   /** Attaches past the queue, making their devices and set elements. */
   #outside = new Map<string, Promise<InstanceAttachment>>();
   /** An org's set and rule while its first attach makes them. */
@@ -90,37 +90,63 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     });
   }
 
-  /**
-   * Only the allocation and its state-file save run in the queue; the devices and the set elements are the
-   * instance's own and are made outside it, so a burst's attaches overlap (each `nft -f` is one atomic
-   * transaction). Changes touching other instances or the whole table (#exclusive) wait for those to finish.
-   */
   attach(instanceId: string, orgId: string): Promise<InstanceAttachment> {
+    return this.attachStaged(instanceId, orgId).then((staged) => staged.complete);
+  }
+
+  /**
+   * Only the allocation and its state-file save run in the queue; the namespace (made while the state is
+   * saved), the devices and the set elements are the instance's own and are made outside it, so a burst's
+   * attaches overlap (each `nft -f` is one atomic transaction). Changes touching other instances or the
+   * whole table (#exclusive) wait for those to finish.
+   */
+  attachStaged(instanceId: string, orgId: string): Promise<StagedAttachment> {
     const pending = this.#attaching.get(instanceId);
     if (pending !== undefined) return pending;
-    const done = this.#serial(async (): Promise<{ readonly now: InstanceAttachment } | { readonly later: Promise<InstanceAttachment> }> => {
+    const done = this.#serial(async (): Promise<{ readonly staged: Promise<StagedAttachment> }> => {
       checkInstanceId(instanceId);
       const node = this.#ready();
       const { state, allocation } = allocate(node.subnet, node.state, instanceId, orgId);
-      if (state === node.state) return { now: this.#attachment(allocation) };
-      // Saved before the devices exist: a crash leaves an allocation reconcile() can clean.
-      await this.#save(state);
+      if (state === node.state) {
+        const attachment = this.#attachment(allocation);
+        return { staged: Promise.resolve({ attachment, complete: Promise.resolve(attachment) }) };
+      }
+      const namespace = this.#makeNamespace(allocation);
+      namespace.catch(() => undefined);
+      try {
+        // Saved before the devices exist: a crash leaves an allocation reconcile() can clean (and a namespace
+        // without one is an orphan it deletes).
+        await this.#save(state);
+      } catch (error) {
+        await namespace.then(() => this.#unplumb(allocation), () => undefined).catch(() => undefined);
+        throw error;
+      }
       const known = this.#orgSets.get(orgId);
       const n = known ?? Math.max(-1, ...this.#orgSets.values()) + 1;
       this.#orgSets.set(orgId, n);
-      const later = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId));
-      this.#outside.set(instanceId, later);
-      return { later };
-    }).then((r) => ('now' in r ? r.now : r.later));
+      const complete = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId), namespace);
+      complete.catch(() => undefined);
+      this.#outside.set(instanceId, complete);
+      const attachment = this.#attachment(allocation);
+      // A namespace that could not be made fails the staged attach with the attach's own error, once undone.
+      return { staged: namespace.then(() => ({ attachment, complete }), () => complete.then(() => ({ attachment, complete }))) };
+    }).then((r) => r.staged);
     this.#attaching.set(instanceId, done);
     const forget = (): void => {
       if (this.#attaching.get(instanceId) === done) this.#attaching.delete(instanceId);
     };
-    done.then(forget, forget);
+    // Forgotten once complete: until then a second attach gets this one.
+    done.then((staged) => staged.complete).then(forget, forget);
     return done;
   }
 
-  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined): Promise<InstanceAttachment> {
+  /** The instance's namespace, after removing what a crash mid-attach may have left under its names. */
+  async #makeNamespace(allocation: Allocation): Promise<void> {
+    await this.#unplumb(allocation, true);
+    await mustRun(this.#ip, ['netns', 'add', netnsName(this.#ready().config, allocation.instanceId)]);
+  }
+
+  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>): Promise<InstanceAttachment> {
     // The rules and the devices are made at the same time: until its set elements exist, an interface's
     // packets are dropped (prerouting knows only listed sources; between_instances only listed orgs). An org's
     // set and accept rule are made once, by its first attach; the org's other attaches add to them after.
@@ -133,12 +159,13 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       await Promise.all([
         rules,
         (async () => {
-          await this.#unplumb(allocation, true);
-          await this.#plumb(allocation, true);
+          await namespace;
+          await this.#plumb(allocation);
         })(),
       ]);
     } catch (error) {
       await rules.catch(() => undefined);
+      await namespace.catch(() => undefined);
       await this.#unplumb(allocation).catch(() => undefined);
       // No longer touching anything but the queue's state: exclusive changes (another failing attach's
       // cleanup among them) need not wait for this one.
@@ -181,7 +208,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         const org = liveOrg.get(a.instanceId);
         const nsThere = await exists(path.join(NETNS_DIR, netnsName(node.config, a.instanceId)));
         if (org === a.orgId && nsThere) {
-          if (!(await this.#linkExists(hostInterfaceName(node.config, a.offset)))) await this.#plumb(a, false);
+          if (!(await this.#linkExists(hostInterfaceName(node.config, a.offset)))) await this.#plumb(a);
           kept.push(this.#attachment(a));
           continue;
         }
@@ -266,17 +293,16 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
    * The gateway address sits on every host-side interface, so the host answers ARP for it on each even
    * with arp_ignore=1; forwarding is enabled per interface, leaving the host's global setting alone.
    */
-  async #plumb(a: Allocation, createNamespace: boolean): Promise<void> {
+  async #plumb(a: Allocation): Promise<void> {
     const { config, subnet } = this.#ready();
     const ns = netnsName(config, a.instanceId);
     const host = hostInterfaceName(config, a.offset);
     const gw = subnet.gateway;
-    // Two `ip -batch` runs instead of a dozen `ip` processes: the pair (and namespace) with the host side,
+    // Two `ip -batch` runs instead of a dozen `ip` processes: the pair with the host side,
     // then the namespace side. The sysctls are written meanwhile: until then the interface forwards
     // nothing and may carry an IPv6 link-local address, which prerouting drops like all IPv6 from it.
     const batch = (lines: readonly string[], namespace?: string): Promise<string> => mustRun(this.#ip, [...(namespace === undefined ? [] : ['-n', namespace]), '-batch', '-'], `${lines.join('\n')}\n`);
     await batch([
-      ...(createNamespace ? [`netns add ${ns}`] : []),
       `link add ${host} type veth peer name eth0 netns ${ns}`,
       `addr add ${gw}/32 dev ${host}`,
       `link set dev ${host} up`,

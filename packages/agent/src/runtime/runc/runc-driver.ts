@@ -8,7 +8,8 @@ import { detectCgroupLayout, type CgroupLayout } from '../../cgroups/layout.ts';
 import { detectFeatures, ociResources, readMemoryEvents, type CgroupFeatures } from '../../cgroups/limits.ts';
 import { classifyExit } from '../exit.ts';
 import { rotateIfNeeded, tailLog, type LogLimits } from '../log-files.ts';
-import { checkInstanceId, type AdoptionReport, type ExitInfo, type Freezer, type InstanceInfo, type InstanceSpec, type RuntimeDriver, type StopOptions, type TailOptions } from '../runtime.ts';
+import { checkInstanceId, type AdoptionReport, type ExitInfo, type Freezer, type InstanceInfo, type InstanceSpec, type RuntimeDriver, type StartGate, type StopOptions, type TailOptions } from '../runtime.ts';
+import { GATE_FILE, makeGate, releaseGate } from './gate.ts';
 import { RuncCli } from './runc-cli.ts';
 import { readShimStatus, shimAlive, spawnShim } from './shim.ts';
 import { buildOciSpec } from './spec.ts';
@@ -32,6 +33,10 @@ export interface RuncDriverOptions {
   readonly startTimeoutMs?: number;
   readonly commandTimeoutMs?: number;
   readonly shell?: string;
+  /** coreutils `mkfifo`, for gated instances' start gates. */
+  readonly mkfifo?: string;
+  /** How long a gated instance's hook waits for its release before the start fails; default 30 s. */
+  readonly gateTimeoutS?: number;
   /** Called once per instance when the driver sees it has stopped (also for exits found by adopt()). */
   readonly onExit?: (id: string, exit: ExitInfo) => void;
 }
@@ -41,6 +46,8 @@ interface InstanceRecord {
   readonly id: string;
   readonly cgroupsPath: string;
   readonly memoryLimitBytes: number;
+  /** Created with a start gate (InstanceSpec.gated). */
+  readonly gated?: boolean;
 }
 
 const DEFAULT_LOGS: LogLimits = { maxBytes: 10 * 1024 * 1024, keep: 2 };
@@ -53,7 +60,7 @@ export async function createRuncDriver(options: RuncDriverOptions): Promise<Runc
   return new RuncDriver(options, layout, runcRoot);
 }
 
-export class RuncDriver implements RuntimeDriver, Freezer {
+export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   readonly name = 'runc';
   readonly #options: RuncDriverOptions;
   readonly #layout: CgroupLayout;
@@ -97,12 +104,19 @@ export class RuncDriver implements RuntimeDriver, Freezer {
       const files = await readImageUserFiles(spec.rootfs);
       const user = resolveUser(spec.image.user, files.passwd, files.group);
       const cgroupsPath = `${this.#options.cgroupParent ?? '/trc'}/${spec.id}`;
-      const config = buildOciSpec({ spec, user, cgroupsPath, resources: ociResources(this.#layout.mode, spec.resources, this.#features) });
-      // config.json holds the env, secrets included: only root may read it.
-      await writeFile(this.#file(spec.id, 'config.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
-      await chmod(this.#file(spec.id, 'config.json'), 0o600);
-      const record: InstanceRecord = { id: spec.id, cgroupsPath, memoryLimitBytes: spec.resources.memory };
-      await writeFile(this.#file(spec.id, 'instance.json'), JSON.stringify(record));
+      const gated = spec.gated === true;
+      const gate = gated ? { shell: this.#options.shell ?? '/bin/sh', fifo: this.#file(spec.id, GATE_FILE), timeoutS: this.#gateTimeoutS() } : undefined;
+      const config = buildOciSpec({ spec, user, cgroupsPath, resources: ociResources(this.#layout.mode, spec.resources, this.#features), ...(gate === undefined ? {} : { gate }) });
+      const record: InstanceRecord = { id: spec.id, cgroupsPath, memoryLimitBytes: spec.resources.memory, ...(gated ? { gated } : {}) };
+      await Promise.all([
+        (async () => {
+          // config.json holds the env, secrets included: only root may read it.
+          await writeFile(this.#file(spec.id, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+          await chmod(this.#file(spec.id, 'config.json'), 0o600);
+        })(),
+        writeFile(this.#file(spec.id, 'instance.json'), JSON.stringify(record)),
+        gate === undefined ? undefined : makeGate(this.#options.mkfifo ?? 'mkfifo', gate.fifo),
+      ]);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -120,8 +134,12 @@ export class RuncDriver implements RuntimeDriver, Freezer {
     }
   }
 
+  #gateTimeoutS(): number {
+    return Math.max(1, Math.ceil(this.#options.gateTimeoutS ?? 30));
+  }
+
   async start(id: string): Promise<InstanceInfo> {
-    await this.#record(id);
+    const record = await this.#record(id);
     if ((await this.#readExit(id)) !== undefined) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} has stopped`, { hint: 'create a new instance to run it again' });
     try {
       await writeFile(this.#file(id, 'shim.pid'), '', { flag: 'wx' });
@@ -132,7 +150,8 @@ export class RuncDriver implements RuntimeDriver, Freezer {
     // runc writes the pid file (atomically, by rename) once the container's process has been told to exec:
     // the moment a polled `runc state` would first say running.
     const command = [this.#runc.options.binary, ...this.#runc.globalArgs(this.#file(id, 'runc.log')), 'run', '--keep', '--pid-file', this.#file(id, 'pid'), '--bundle', this.#dir(id), id];
-    const timeoutMs = this.#options.startTimeoutMs ?? 15_000;
+    // A gated start also waits for its release, which the hook bounds.
+    const timeoutMs = (this.#options.startTimeoutMs ?? 15_000) + (record.gated === true ? this.#gateTimeoutS() * 1000 : 0);
     const started = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), timeoutMs);
     try {
       const pid = spawnShim(this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
@@ -148,6 +167,22 @@ export class RuncDriver implements RuntimeDriver, Freezer {
     const info = await this.inspect(id);
     if (info.exit?.reason === 'start failed') throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} ${info.exit.message}`, { hint: 'check the image command, user and working directory' });
     return info;
+  }
+
+  /**
+   * Lets a gated instance's process run, or (not ok) fails its start: runc aborts at the hook and removes the
+   * container, and the instance is stopped with reason 'start failed'.
+   */
+  async releaseGate(id: string, ok: boolean): Promise<void> {
+    const record = await this.#record(id);
+    if (record.gated !== true) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} was not created gated`, { hint: 'create the instance with gated: true to hold its start' });
+    const past = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), (this.#options.startTimeoutMs ?? 15_000) + this.#gateTimeoutS() * 1000);
+    try {
+      await releaseGate(this.#file(id, GATE_FILE), ok, past.done);
+    } catch (error) {
+      past.cancel();
+      throw error;
+    }
   }
 
   /**
@@ -255,6 +290,8 @@ export class RuncDriver implements RuntimeDriver, Freezer {
       return exit;
     }
     if (info.state === 'paused') await this.#runc.resume(id);
+    // Held at its gate (an agent that died mid-start, or a start given up): fail the hook; runc then ends.
+    if ((await this.#record(id)).gated === true && !(await this.#hasPid(id))) await this.releaseGate(id, false);
     await writeFile(this.#file(id, 'stop.json'), JSON.stringify({ graceMs: options.graceMs, escalated: false }));
     await this.#runc.kill(id, 'TERM');
     const graceful = await this.#waitUntil(id, options.graceMs);
@@ -264,6 +301,10 @@ export class RuncDriver implements RuntimeDriver, Freezer {
     const killed = await this.#waitUntil(id, this.#runc.options.timeoutMs);
     if (killed === undefined) throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} did not stop after SIGKILL`, { hint: 'check the host for processes stuck in uninterruptible sleep' });
     return killed;
+  }
+
+  async #hasPid(id: string): Promise<boolean> {
+    return (await readFile(this.#file(id, 'pid'), 'utf8').catch(() => '')) !== '';
   }
 
   async #started(id: string): Promise<boolean> {

@@ -30,7 +30,15 @@ export interface OciSpecInput {
   /** Absolute cgroup path (e.g. `/trc/<id>`), created by runc. */
   readonly cgroupsPath: string;
   readonly resources: OciResources;
+  /** A createRuntime hook that holds the container's first process until the FIFO says `go` (see gate.ts). */
+  readonly gate?: { readonly shell: string; readonly fifo: string; readonly timeoutS: number };
 }
+
+/**
+ * Runs on the host (createRuntime: namespaces made, before pivot_root), so it needs nothing from the image.
+ * Anything but `go` fails the hook, and runc then aborts the start and destroys what it made.
+ */
+export const GATE_SCRIPT = 'read -r x <"$1"; [ "$x" = go ] && exit 0; echo "the start was cancelled before the process ran" >&2; exit 1';
 
 /** The process arguments: entrypoint followed by the command (the process's, else the image's cmd). */
 export function processArgs(spec: InstanceSpec): string[] {
@@ -106,6 +114,7 @@ export function buildOciSpec(input: OciSpecInput): Record<string, unknown> {
     root: { path: spec.rootfs, readonly: spec.readOnlyRootfs === true },
     hostname: spec.hostname ?? spec.id,
     mounts,
+    ...(input.gate === undefined ? {} : { hooks: { createRuntime: [{ path: input.gate.shell, args: ['sh', '-c', GATE_SCRIPT, 'trc-gate', input.gate.fifo], timeout: input.gate.timeoutS }] } }),
     linux: {
       cgroupsPath: input.cgroupsPath,
       resources: { devices: [{ allow: false, access: 'rwm' }], ...input.resources },
