@@ -75,9 +75,9 @@ try {
     const [id] = await healthyIds(app, 1);
     const { at, timings } = healthy.get(id!)!;
     const total = at - accepted;
-    // pull, network and the secrets fetch overlap: the longer of pull and network counts.
-    const phases = (timings.spec ?? 0) + Math.max(timings.pull ?? 0, timings.network ?? 0) + (timings.secrets ?? 0) + (timings.create ?? 0) + (timings.start ?? 0) + (timings.health ?? 0);
-    rounds.push({ ...timings, total, placement: total - phases });
+    // The phases overlap (pull, namespace and secrets fetch; the rest of the network with secrets, create and
+    // start): the agent times the whole start path as one span, spec fetch to running process.
+    rounds.push({ ...timings, total, placement: total - (timings.path ?? 0) - (timings.health ?? 0) });
     return id!;
   };
 
@@ -175,8 +175,20 @@ try {
   console.log(`\nagent: deploy accepted -> first instance healthy (image cached), median of ${ROUNDS} rounds, ms`);
   console.log('| phase | ms |');
   console.log('|---|---|');
-  for (const [label, key] of [['placement + event delivery + reports', 'placement'], ['instance spec', 'spec'], ['pull (cached) + unpack (overlaps network)', 'pull'], ['network attach', 'network'], ['secrets stage (fetch overlaps)', 'secrets'], ['runc create', 'create'], ['runc start', 'start'], ['health (first passing probe)', 'health'], ['total', 'total']] as const) console.log(`| ${label} | ${fmt(col(key))} |`);
-  const path_ = median(rounds.map((r) => (r.spec ?? 0) + Math.max(r.pull ?? 0, r.network ?? 0) + (r.secrets ?? 0) + (r.create ?? 0) + (r.start ?? 0)));
+  for (const [label, key] of [
+    ['placement + event delivery + reports', 'placement'],
+    ['instance spec', 'spec'],
+    ['pull (cached) + root (overlaps the namespace and the secrets fetch)', 'pull'],
+    ['  network namespace made', 'netns'],
+    ['  network complete (from the same start; overlaps secrets, create, start)', 'network'],
+    ['secrets stage', 'secrets'],
+    ['runc create', 'create'],
+    ['runc start (held at the gate until the network is complete)', 'start'],
+    ['whole start path, spec .. running (one span)', 'path'],
+    ['health (first passing probe)', 'health'],
+    ['total: deploy accepted -> healthy', 'total'],
+  ] as const) console.log(`| ${label} | ${fmt(col(key))} |`);
+  const path_ = col('path');
   const ratio = (x: number, anchor: number): string => `${(x / anchor).toFixed(2)}x (overhead ${(((x / anchor) - 1) * 100).toFixed(0)}%, target < 20%: ${x / anchor < 1.2 ? 'met' : 'NOT met'})`;
   console.log(`\nanchors, same run, interleaved with the rounds (median of ${bareTimes.length}):`);
   console.log(`  bare: \`runc run --detach\` of the same bundle: ${fmt(bareOne)} ms`);

@@ -4,14 +4,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { controllerDir, detectCgroupLayout, type CgroupLayout } from '../../cgroups/layout.ts';
 import { removeCgroup } from '../../cgroups/limits.ts';
 import { makeBusyboxRootfs } from '../../test-support/rootfs.ts';
+import { waitAtGate } from '../../test-support/runc-gate.ts';
 import type { InstanceSpec } from '../runtime.ts';
 import { isStartGate } from '../runtime.ts';
 import { createRuncDriver, type RuncDriver } from './runc-driver.ts';
@@ -59,25 +59,6 @@ const spec = (script: string): InstanceSpec => ({
   resources: { cpu: 0.25, memory: 32 * MI }, mounts: [{ source: shared, destination: '/shared', readOnly: false }], gated: true,
 });
 
-/** Waits (bounded) until runc runs the instance's gate hook: the container exists but its process is held. */
-async function atGate(id: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      const argv = (() => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        } catch {
-          return [];
-        }
-      })();
-      if (argv.includes('trc-gate') && argv.some((a) => a.includes(`/${id}/gate`))) return;
-    }
-    await sleep(10);
-  }
-  throw new Error(`instance ${id} never reached its gate`);
-}
-
 const cgroupGone = (id: string): boolean => {
   const dir = controllerDir(layout, 'memory', `${CGROUP_PARENT}/${id}`);
   assert.ok(dir !== undefined, 'no memory cgroup controller');
@@ -93,7 +74,7 @@ test('a gated instance does not run before its release: what is done before rele
   const started = d.start(s.id);
   let settled = false;
   void started.then(() => (settled = true), () => (settled = true));
-  await atGate(s.id);
+  await waitAtGate(s.id);
   assert.equal(settled, false, 'start() returned while the process was held');
   assert.equal(existsSync(path.join(shared, `seen-${s.id}`)), false);
   await writeFile(path.join(shared, `ready-${s.id}`), '');
@@ -111,7 +92,7 @@ test('a gate released with failure aborts the start: start() fails, the process 
   await d.create({ ...s, hostname: s.id });
   const started = d.start(s.id);
   started.catch(() => undefined);
-  await atGate(s.id);
+  await waitAtGate(s.id);
   await d.releaseGate(s.id, false);
   await assert.rejects(started, (error: Error & { code?: string }) => error.code === 'TRC_RUNTIME_FAILED' && /cancelled before the process ran/.test(error.message));
   const info = await d.inspect(s.id);
@@ -130,7 +111,7 @@ test('an agent restart between start and release: the new driver finds the insta
   await first.create({ ...s, hostname: s.id });
   const started = first.start(s.id);
   started.catch(() => undefined);
-  await atGate(s.id);
+  await waitAtGate(s.id);
   await first.close();
   const second = await newDriver(stateDir);
   const report = await second.adopt();
