@@ -318,7 +318,7 @@ function report(results: Map<string, Record<string, number>>): void {
   for (const mode of ['alloc', 'reuse'] as const) {
     const f = results.get(`floor-${mode}`);
     if (f === undefined) continue;
-    const what = mode === 'alloc' ? 'reading as Node does (a new 64 KiB buffer per read)' : 'reading into one reused buffer (not possible for accepted sockets with the public API)';
+    const what = mode === 'alloc' ? 'reading as Node does (a new 64 KiB buffer per read)' : 'reading into one reused buffer (via the accepted socket fd: a measurement fixture only)';
     console.log(`Node floor, ${what}: ${fmt(f.throughputMBps!, 0)} MB/s (${fmt(f.throughputMBps! / h.throughputMBps!, 2)}x HAProxy), ${fmt(f.cpuMsPerGiB!, 0)} ms CPU per GiB (${fmt(f.cpuMsPerGiB! / h.cpuMsPerGiB!, 2)}x)`);
   }
   if (e !== undefined) {

@@ -19,6 +19,8 @@ export interface EdgeDeps {
   readonly random: Random;
   readonly now: () => Date;
   readonly probe?: ProbeFn;
+  /** Where client sockets read into; see RouteListenerDeps.readBuffers (default 'edge'). */
+  readonly readBuffers?: 'edge' | 'node';
 }
 
 export interface ApplyResult {
@@ -91,7 +93,7 @@ export class Edge {
     for (const spec of table.routes) {
       const current = this.#routes.get(spec.name);
       if (current === undefined) {
-        const listener = new RouteListener(spec, { metrics: this.#metrics, random: this.#deps.random, proxyHeader: cachedClientProxyHeader() });
+        const listener = new RouteListener(spec, { metrics: this.#metrics, random: this.#deps.random, proxyHeader: cachedClientProxyHeader(), readBuffers: this.#deps.readBuffers ?? 'edge' });
         try {
           await listener.listen();
         } catch (e) {

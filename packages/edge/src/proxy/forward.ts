@@ -5,8 +5,10 @@
 // Forwarding object and two sockets: no closures, no pipe() state, no per-socket timer. Event handlers are
 // module-level functions that find their Forwarding through a symbol on the socket; idle timeouts and byte
 // counters are read from the sockets' byte counts by the route's periodic sweep instead of per chunk.
+// Sockets read into the edge's buffers (`read-buffers.ts`), not into a fresh allocation per read.
 import { connect, type Socket } from 'node:net';
 import type { Backend, ForwardedConnection } from './backend.ts';
+import { BULK_READ_BYTES, SMALL_READ_BYTES, isShared, lendBuffer, nextReadBuffer, readInto, returnBuffer } from './read-buffers.ts';
 
 /** Bytes of early client data held while connecting; beyond it the client is paused (kernel buffers hold the rest). */
 export const HOLD_LIMIT_BYTES = 64 * 1024;
@@ -33,6 +35,15 @@ export interface ForwardContext {
   /** The client connection is over; `conn.backend` is where it was forwarded, if anywhere. */
   onClosed(conn: Forwarding): void;
 }
+
+/** The `onread` option of sockets that read into the edge's buffers; `callback` finds the Forwarding. */
+export const CLIENT_ONREAD = { buffer: nextReadBuffer, callback: onClientRead };
+const BACKEND_ONREAD = { buffer: nextReadBuffer, callback: onSockRead };
+
+/** The two directions, as indexes into the per-direction fields. */
+const UP = 0;
+const DOWN = 1;
+type Direction = typeof UP | typeof DOWN;
 
 const FORWARDING = Symbol('forwarding');
 type Tagged = Socket & { [FORWARDING]: Forwarding };
@@ -62,11 +73,20 @@ export class Forwarding implements ForwardedConnection {
   /** Bytes already added to the in/out counters. */
   #countedIn = 0;
   #countedOut = 0;
+  /** Whether the client socket reads through CLIENT_ONREAD (else Node's 'data' events). */
+  readonly #clientOnread: boolean;
+  /** Per direction (client to backend, backend to client): the private read buffer lent while bulk flows. */
+  #private: [Buffer | undefined, Buffer | undefined] | undefined;
+  /** Per direction: reading stopped until the writes out of the private buffer completed. */
+  #waiting: [boolean, boolean] | undefined;
+  /** Per direction: the write callback that resumes reading; made on the first private buffer. */
+  #written: [() => void, () => void] | undefined;
 
-  constructor(client: Socket, ctx: ForwardContext, options: ForwardOptions) {
+  constructor(client: Socket, ctx: ForwardContext, options: ForwardOptions, clientOnread = false) {
     this.client = client;
     this.#ctx = ctx;
     this.options = options;
+    this.#clientOnread = clientOnread;
   }
 
   /** Early client bytes held in user space until a backend connects (0 once forwarding started). */
@@ -118,10 +138,12 @@ export class Forwarding implements ForwardedConnection {
   start(): void {
     const c = this.client as Tagged;
     c[FORWARDING] = this;
-    c.on('data', onClientData);
+    if (!this.#clientOnread) c.on('data', onClientData);
     c.on('end', onClientEnd);
     c.on('error', onError);
     c.on('close', onClientClose);
+    // An onread socket emits no 'data': it must flow for 'end' to be emitted.
+    if (this.#clientOnread) c.resume();
     this.#next();
   }
 
@@ -136,7 +158,7 @@ export class Forwarding implements ForwardedConnection {
     tried.push(backend);
     backend.beginConnect();
     this.#attempt = backend;
-    const sock = connect(backend.connectOptions) as Tagged;
+    const sock = connect({ ...backend.connectOptions, onread: BACKEND_ONREAD }) as Tagged;
     sock[FORWARDING] = this;
     this.sock = sock;
     sock.on('connect', onSockConnect);
@@ -175,10 +197,10 @@ export class Forwarding implements ForwardedConnection {
     if (this.#held !== undefined) for (const chunk of this.#held) room = sock.write(chunk);
     this.#held = undefined;
     this.#heldBytes = 0;
-    sock.on('data', onSockData);
     sock.on('end', onSockEnd);
     sock.on('drain', onSockDrain);
     this.client.on('drain', onClientDrain);
+    sock.resume();
     if (this.#clientEnded) sock.end();
     else if (room) this.client.resume();
     else this.client.pause();
@@ -193,6 +215,66 @@ export class Forwarding implements ForwardedConnection {
     (this.#held ??= []).push(chunk);
     this.#heldBytes += chunk.length;
     if (this.#heldBytes >= HOLD_LIMIT_BYTES) this.client.pause();
+  }
+
+  /** A read on the client (onread) of `n` bytes in `buf`; false stops reading until resumed. */
+  clientRead(n: number, buf: Buffer): boolean {
+    if (this.#connected) return this.#relay(UP, n, buf);
+    this.clientData(copyOut(buf, n));
+    return true;
+  }
+
+  /** A read on the backend socket (always onread), which only reads once connected. */
+  sockRead(sock: Socket, n: number, buf: Buffer): boolean {
+    if (sock !== this.sock || !this.#connected) return false;
+    return this.#relay(DOWN, n, buf);
+  }
+
+  /**
+   * Writes a read to the other side. From the shared buffer: a copy, which the write owns; reading stops
+   * when the write reports a full buffer, until 'drain'. From a private buffer: the bytes themselves, so
+   * reading stops while any of them wait to be written (the next read would overwrite them).
+   */
+  #relay(dir: Direction, n: number, buf: Buffer): boolean {
+    const dest = dir === UP ? this.sock! : this.client;
+    if (isShared(buf)) {
+      if (n >= BULK_READ_BYTES) this.#lend(dir);
+      return dest.write(copyOut(buf, n));
+    }
+    const written = (this.#written ??= [() => this.#resume(UP), () => this.#resume(DOWN)]);
+    dest.write(buf.subarray(0, n), written[dir]);
+    if (dest.writableLength > 0) {
+      (this.#waiting ??= [false, false])[dir] = true;
+      readInto(buf);
+      return false;
+    }
+    if (n < SMALL_READ_BYTES) this.#giveBack(dir);
+    else readInto(buf);
+    return true;
+  }
+
+  #lend(dir: Direction): void {
+    const p = (this.#private ??= [undefined, undefined]);
+    if (p[dir] !== undefined) return;
+    const b = lendBuffer();
+    if (b === undefined) return;
+    p[dir] = b;
+    readInto(b);
+  }
+
+  #giveBack(dir: Direction): void {
+    const b = this.#private?.[dir];
+    if (b === undefined) return;
+    this.#private![dir] = undefined;
+    returnBuffer(b);
+  }
+
+  #resume(dir: Direction): void {
+    const w = this.#waiting;
+    if (w === undefined || !w[dir]) return;
+    w[dir] = false;
+    const source = dir === UP ? this.client : this.sock;
+    if (source !== undefined && !source.destroyed) source.resume();
   }
 
   clientEnd(): void {
@@ -236,8 +318,25 @@ export class Forwarding implements ForwardedConnection {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    // Both sockets are closed: no read or pending write can touch the private buffers any more.
+    this.#giveBack(UP);
+    this.#giveBack(DOWN);
     this.#ctx.onClosed(this);
   }
+}
+
+/** The first `n` bytes of `buf` in a buffer of their own. */
+function copyOut(buf: Buffer, n: number): Buffer {
+  const copy = Buffer.allocUnsafe(n);
+  buf.copy(copy, 0, 0, n);
+  return copy;
+}
+
+function onClientRead(this: Socket, n: number, buf: Uint8Array): boolean {
+  return owner(this).clientRead(n, buf as Buffer);
+}
+function onSockRead(this: Socket, n: number, buf: Uint8Array): boolean {
+  return owner(this).sockRead(this, n, buf as Buffer);
 }
 
 function onClientData(this: Socket, chunk: Buffer): void {
@@ -267,9 +366,6 @@ function onSockError(this: Socket): void {
 }
 function onSockClose(this: Socket): void {
   owner(this).sockClosed(this);
-}
-function onSockData(this: Socket, chunk: Buffer): void {
-  if (!owner(this).client.write(chunk)) this.pause();
 }
 function onSockEnd(this: Socket): void {
   owner(this).client.end();

@@ -5,13 +5,19 @@ import type { RouteSpec } from '../config/route-table.ts';
 import type { EdgeMetrics } from '../admin/metrics.ts';
 import { Backend } from './backend.ts';
 import { pickTwoChoices, type Random } from './balancer.ts';
-import { Forwarding, type ForwardContext } from './forward.ts';
+import { CLIENT_ONREAD, Forwarding, type ForwardContext } from './forward.ts';
+import { acceptWithOnread } from './accept.ts';
 
 export interface RouteListenerDeps {
   readonly metrics: EdgeMetrics;
   readonly random: Random;
   /** Builds the PROXY v2 header for a client connection. */
   readonly proxyHeader: (client: Socket) => Uint8Array;
+  /**
+   * Where client sockets read into: 'edge' (default) the edge's reused buffers (`read-buffers.ts`), 'node'
+   * Node's fresh buffer per read. 'node' is also what a route gets when Node's internals do not allow 'edge'.
+   */
+  readonly readBuffers?: 'edge' | 'node';
 }
 
 /** How often a route sweeps for idle connections: an eighth of its idle timeout, within 10 ms to 1 s. */
@@ -39,6 +45,8 @@ export class RouteListener {
   readonly #context: ForwardContext;
   #sweeper: NodeJS.Timeout | undefined;
   #sweepEveryMs = 0;
+  /** Whether accepted clients read through the edge's buffers (see `acceptWithOnread`). */
+  #clientOnread = false;
   /** Label sets per backend, built once: metrics are updated on every connection. */
   readonly #backendLabels = new WeakMap<Backend, { route: string; backend: string }>();
 
@@ -94,6 +102,7 @@ export class RouteListener {
       this.#server.once('error', onError);
       this.#server.listen({ host: this.#spec.listen.host, port: this.#spec.listen.port, ipv6Only: this.#spec.listen.family === 6 && this.#spec.listen.host !== '::' }, () => {
         this.#server.off('error', onError);
+        if (this.#deps.readBuffers !== 'node') this.#clientOnread = acceptWithOnread(this.#server, CLIENT_ONREAD, (c) => this.#accept(c));
         resolve();
       });
     });
@@ -216,6 +225,11 @@ export class RouteListener {
     return labels;
   }
 
+  /** How this route's clients read: 'edge' when accepted through `acceptWithOnread`. */
+  get readBuffers(): 'edge' | 'node' {
+    return this.#clientOnread ? 'edge' : 'node';
+  }
+
   #accept(client: Socket): void {
     const m = this.#deps.metrics;
     const spec = this.#spec;
@@ -225,7 +239,7 @@ export class RouteListener {
       client.destroy();
       return;
     }
-    const f = new Forwarding(client, this.#context, spec);
+    const f = new Forwarding(client, this.#context, spec, this.#clientOnread);
     this.#clients.add(f);
     m.add('trc_edge_route_connections_total', route);
     this.#gauge('trc_edge_route_connections_active', route, this.#clients.size);

@@ -133,9 +133,9 @@ export interface TestEdge {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export function testEdge(seed = 1): TestEdge {
+export function testEdge(seed = 1, readBuffers: 'edge' | 'node' = 'edge'): TestEdge {
   const events = new MemoryEventSink();
-  const edge = new Edge({ events, random: seededRandom(seed), now: () => new Date(0) });
+  const edge = new Edge({ events, random: seededRandom(seed), now: () => new Date(0), readBuffers });
   return { edge, events, [Symbol.asyncDispose]: () => edge.stop() };
 }
 
