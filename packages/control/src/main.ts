@@ -70,7 +70,8 @@ async function main(argv: string[]): Promise<void> {
   if (masterKey.created) console.error(`created the platform master key at ${masterKeyPath}: back it up; without it no secret can be read`);
   const store: EventStore = database === undefined ? await SqliteEventStore.open({ dataDir, clock: () => new Date() }) : await PostgresEventStore.open({ url: database, clock: () => new Date() });
   const resolver = new SkopeoResolver({ insecureHosts: values['insecure-registry'] ?? [] });
-  const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random), resolver });
+  // Scale-downs drain with the grace the reconciler stops drained instances after.
+  const control = new Control({ store, random, sealer: new AesGcmSealer(masterKey.key, random), resolver, drainGraceMs });
 
   const operatorToken = await bootstrap(control);
   if (operatorToken !== undefined) {

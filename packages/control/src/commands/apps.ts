@@ -8,6 +8,7 @@ import { newId } from './tokens.ts';
 import { invalid } from './validate.ts';
 import { checkReference, PINNED_DIGEST } from '../images/resolver.ts';
 import { admit, FAILED, place, runningOf, stopChange, volumesFor, type InstanceGroup } from './placement.ts';
+import { DEFAULT_ROLLING, leaveChange } from './rolling.ts';
 
 const withVolumes = (volumes: string[] | undefined): { volumes?: string[] } => (volumes === undefined ? {} : { volumes });
 
@@ -231,8 +232,10 @@ export async function scale(control: Control, actor: Actor, appName: string, env
   };
   if (more > 0) admit(state, app.org, new Set(), { memoryBytes: more * proc.memoryBytes, instances: more });
   const placed = place(state, [group], new Set(), control.deps.random);
-  // Scaling down stops the newest instances first.
-  const stopped = running.slice(input.count).reverse().map((i) => stopChange(i, 'scale'));
+  // Scaling down takes the newest instances first. A serving one drains (the edges drop it in this very append,
+  // its established connections get the grace, the reconciler stops it after); the others stop at once.
+  const grace = control.deps.drainGraceMs ?? DEFAULT_ROLLING.drainGraceMs;
+  const stopped = running.slice(input.count).reverse().map((i) => leaveChange(i, 'scale', grace));
   const aggregateId = aggregates.app(appName);
   await control.commit(actor, [
     {

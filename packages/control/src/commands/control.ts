@@ -17,6 +17,11 @@ export interface ControlDeps {
   readonly sealer: SecretSealer;
   /** Resolves image tags to digests; without one, releases must give name@sha256:<digest>. */
   readonly resolver?: ImageResolver;
+  /**
+   * The drain grace (`--drain-grace`) of instances scaled down while serving; the reconciler stops them once it
+   * has passed, and uses it for rollouts unless told otherwise. Absent: DEFAULT_ROLLING's (5 s).
+   */
+  readonly drainGraceMs?: number;
 }
 
 /** One event to append, typed by the registry. */

@@ -35,7 +35,11 @@ export function envContents(state: ControlState, app: AppState, env: string): Pr
   const code = 'TRC_ENV_IN_USE' as const;
   const mine = <T extends { readonly app: string; readonly env: string }>(items: Iterable<T>): T[] => [...items].filter((i) => i.app === app.name && i.env === env);
   for (const i of mine(state.instances.values()).filter((i) => i.desired === 'running')) {
-    problems.push({ path: `instances.${i.id}`, code, message: `instance ${i.id} (${i.processType}) is running`, hint: `scale it down: platform scale --app ${app.name} --env ${env} ${i.processType}=0` });
+    problems.push(
+      i.drainingSince === undefined
+        ? { path: `instances.${i.id}`, code, message: `instance ${i.id} (${i.processType}) is running`, hint: `scale it down: platform scale --app ${app.name} --env ${env} ${i.processType}=0` }
+        : { path: `instances.${i.id}`, code, message: `instance ${i.id} (${i.processType}) is draining`, hint: 'it stops once its drain grace has passed (the control plane\'s --drain-grace): try again then' },
+    );
   }
   for (const r of mine(state.routes.values())) problems.push({ path: `routes.${r.name}`, code, message: `route "${r.name}" exists`, hint: `delete it: platform routes delete --app ${app.name} --env ${env} ${r.name}` });
   for (const v of mine(state.volumes.values())) problems.push({ path: `volumes.${v.name}`, code, message: `volume "${v.name}" exists`, hint: `delete it: platform volumes delete --app ${app.name} --env ${env} ${v.name}` });

@@ -92,7 +92,9 @@ export async function advanceRestarts(control: Control, opts: number | Partial<R
 export async function rescheduleFromDownNodes(control: Control): Promise<{ moved: number; waiting: { instance: string; reason: string }[] }> {
   const state = await control.read();
   const byApp = new Map<string, Change[]>();
-  const lost = [...state.instances.values()].filter((i) => i.desired === 'running' && state.nodes.get(i.node)?.status === 'down');
+  // A draining instance is on its way out (a scale-down or a rollout already replaced it): it gets no successor,
+  // and the reconciler stops it once its grace has passed.
+  const lost = [...state.instances.values()].filter((i) => i.desired === 'running' && i.drainingSince === undefined && state.nodes.get(i.node)?.status === 'down');
   const groups = lost.map((i) => ({ old: i, group: { app: i.app, org: i.org, env: i.env, processType: i.processType, release: i.release, digest: i.digest, bundleVersion: i.bundleVersion, cpu: i.cpu, memoryBytes: i.memoryBytes, count: 1, reason: 'node-down' as const, ...sameVolume(i) } }));
   const waiting = replace(state, control, groups, 'node-down', byApp);
   for (const w of waiting) {

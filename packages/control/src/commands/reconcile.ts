@@ -28,7 +28,9 @@ export interface ReconcileReport {
 }
 
 export async function reconcileOnce(control: Control, now: Date, heartbeats: ReadonlyMap<string, number>, options: ReconcileOptions): Promise<ReconcileReport> {
-  const rolling: RollingOptions = { ...DEFAULT_ROLLING, ...defined(options, ['maxUnavailable', 'maxSurge', 'drainGraceMs', 'healthDeadlineMs']), now };
+  // The grace the control plane was configured with is the one scale-downs drained with (apps.ts).
+  const configured = control.deps.drainGraceMs === undefined ? {} : { drainGraceMs: control.deps.drainGraceMs };
+  const rolling: RollingOptions = { ...DEFAULT_ROLLING, ...configured, ...defined(options, ['maxUnavailable', 'maxSurge', 'drainGraceMs', 'healthDeadlineMs']), now };
   const replace: ReplaceOptions = { ...DEFAULT_REPLACE, ...defined(options, ['unhealthyAfterMs', 'backoffBaseMs', 'backoffMaxMs', 'crashLoopFailures', 'crashLoopWindowMs']), now };
   const markedDown = await markSilentNodesDown(control, now, options.startedAt, heartbeats, options.nodeTimeoutMs);
   const { moved, waiting } = await rescheduleFromDownNodes(control);

@@ -160,14 +160,22 @@ export function rollGroup(view: View, g: RollGroup, options: RollingOptions): Gr
   return { changes, done: old.length === 0 && !unavailable && placed === 0, waiting: placed === 0 ? waiting : undefined };
 }
 
-/** Drains a serving instance (the edges drop it first) when a grace is set; anything else stops at once. */
-function retire(view: View, o: InstanceState, reason: InstanceGroup['reason'], options: RollingOptions): Change {
-  if (o.actual === 'healthy' && options.drainGraceMs > 0) {
-    view.state.instances.set(o.id, { ...o, drainingSince: options.now?.toISOString() ?? o.placedAt, drainingFor: reason });
-    return { type: 'InstanceDrainStarted', payload: { instanceId: o.id, app: o.app, org: o.org, env: o.env, processType: o.processType, node: o.node, reason, graceMs: options.drainGraceMs } };
+/**
+ * How an instance leaves: a serving one (healthy) drains when a grace is set, the edges dropping it at once and
+ * the reconciler stopping it after the grace (finishedDrains); anything else serves nothing and stops at once.
+ */
+export function leaveChange(o: InstanceState, reason: InstanceGroup['reason'], drainGraceMs: number): Change {
+  if (o.actual === 'healthy' && drainGraceMs > 0) {
+    return { type: 'InstanceDrainStarted', payload: { instanceId: o.id, app: o.app, org: o.org, env: o.env, processType: o.processType, node: o.node, reason, graceMs: drainGraceMs } };
   }
-  view.state.instances.set(o.id, { ...o, desired: 'stopped' });
   return stopChange(o, reason);
+}
+
+function retire(view: View, o: InstanceState, reason: InstanceGroup['reason'], options: RollingOptions): Change {
+  const change = leaveChange(o, reason, options.drainGraceMs);
+  const left = change.type === 'InstanceDrainStarted' ? { drainingSince: options.now?.toISOString() ?? o.placedAt, drainingFor: reason } : { desired: 'stopped' as const };
+  view.state.instances.set(o.id, { ...o, ...left });
+  return change;
 }
 
 /**
