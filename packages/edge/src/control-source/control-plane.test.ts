@@ -235,6 +235,71 @@ test('the edge survives a control-plane restart: no connection drops, and it fol
   assert.match(edge.output(), /reconnecting/);
 });
 
+test('scaling a process from 3 to 1 under steady load through the edge fails zero connections: established ones finish on the draining instances, new ones land on the remaining one', async () => {
+  await eventually('www with three backends', () => routeIn('shop/prod/www', 3), 30_000);
+  type Listed = { id: string; processType: string; desired: string; drainingSince?: string };
+  const listed = async (): Promise<Listed[]> => ((await cp.request('GET', '/v1/apps/shop/instances', { token })).body as Listed[]).filter((i) => i.processType === 'web' && i.desired === 'running');
+  // An instance the rolling restart above drained may still be in its grace: only serving ones count here.
+  const before = (await listed()).filter((i) => i.drainingSince === undefined).map((i) => i.id);
+  assert.equal(before.length, 3);
+  const traffic = load(www);
+  await eventually('traffic flowing', async () => (traffic.ok > 20 ? true : undefined));
+  // Long-lived connections established before the scale, at least one on each instance (bounded attempts).
+  const held: { s: Socket; instance: string }[] = [];
+  for (let i = 0; i < 40 && new Set(held.map((h) => h.instance)).size < 3; i++) {
+    const s = await connectTo(www);
+    held.push({ s, instance: (await ask(s, `open${i}`)).split(':')[0]! });
+  }
+  assert.equal(new Set(held.map((h) => h.instance)).size, 3, 'a held connection on every instance');
+
+  assert.equal((await cp.request('PUT', '/v1/apps/shop/envs/prod/processes/web', { token, body: { count: 1 } })).status, 200);
+  const after = (await listed()).filter((i) => before.includes(i.id));
+  const draining = after.filter((i) => i.drainingSince !== undefined).map((i) => i.id);
+  const kept = after.filter((i) => i.drainingSince === undefined).map((i) => i.id);
+  assert.equal(draining.length, 2, 'the two scaled-down instances drain');
+  assert.equal(kept.length, 1);
+
+  // Each held connection keeps talking for about a second: a message every 50 ms, each answered by its instance.
+  const failures: string[] = [];
+  const within = <T>(p: Promise<T>): Promise<T> => Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('no answer within 5s')), 5_000).unref())]);
+  const talking = Promise.all(held.map(async ({ s, instance }, n) => {
+    try {
+      for (let k = 0; k < 20; k++) {
+        const reply = await within(ask(s, `held${n}-${k}`));
+        if (reply !== `${instance}:held${n}-${k}`) throw new Error(`reply "${reply}"`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } catch (e) {
+      failures.push(`held ${n} on ${instance}: ${(e as Error).message}`);
+    } finally {
+      s.destroy();
+    }
+  }));
+  await eventually('the edge on the remaining instance only', () => routeIn('shop/prod/www', 1));
+  for (let i = 0; i < 10; i++) assert.equal((await roundTrip(www, `new${i}`)).toString(), `${kept[0]}:new${i}`, 'a new connection lands on the remaining instance');
+  await talking;
+  assert.deepEqual(failures, []);
+
+  // The node agent is asked to stop them only after the drain grace (the control plane's default 5 s).
+  type Event = { type: string; time: string; payload: { instanceId: string; reason: string; graceMs?: number } };
+  const events = await eventually('both drained instances asked to stop', async () => {
+    const all = ((await cp.request('GET', '/v1/events?app=shop&type=InstanceDrainStarted,InstanceStopRequested&limit=1000', { token })).body as Event[]).filter((e) => draining.includes(e.payload.instanceId));
+    return all.filter((e) => e.type === 'InstanceStopRequested').length === 2 ? all : undefined;
+  });
+  for (const id of draining) {
+    const drain = events.find((e) => e.type === 'InstanceDrainStarted' && e.payload.instanceId === id)!;
+    const stop = events.find((e) => e.type === 'InstanceStopRequested' && e.payload.instanceId === id)!;
+    assert.deepEqual([drain.payload.reason, drain.payload.graceMs, stop.payload.reason], ['scale', 5_000, 'scale']);
+    assert.ok(Date.parse(stop.time) - Date.parse(drain.time) >= 5_000, `${id} stopped ${Date.parse(stop.time) - Date.parse(drain.time)} ms after its drain started`);
+  }
+  await eventually('the drained instances stopped on the node', async () => (draining.every((id) => !node.running.has(id)) ? true : undefined));
+  const atEnd = traffic.ok;
+  await eventually('traffic still flowing', async () => (traffic.ok > atEnd + 20 ? true : undefined));
+  await traffic.stop();
+  assert.deepEqual(traffic.failures, []);
+  assert.ok(traffic.seen.has(kept[0]!));
+});
+
 test('health reports wait in a bounded queue while the control plane is unreachable, never blocking, and are delivered once it is back; rejected ones are dropped', async () => {
   const live = (await eventually('www ready', () => routeIn('shop/prod/www'))).backends.map((b) => b.address);
   const [id, server] = [...node.running.entries()].find(([, s]) => live.includes(`127.0.0.1:${s.address.port}`))!;
