@@ -91,7 +91,7 @@ export const instancesList: Command = {
     const all = await clientFor(input, io).call<InstanceView[]>('GET', `/apps/${seg(required(input, 'app', this))}/instances`);
     const instances = all.filter((i) => env === undefined || i.env === env);
     if (input.json) printJson(io, instances);
-    else printTable(io, ['ID', 'ENV', 'PROCESS', 'RELEASE', 'NODE', 'DESIRED', 'ACTUAL', 'SECRETS', 'DIGEST'], instances.map((i) => [i.id, i.env, i.processType, i.release, i.node, i.desired, i.actual, i.bundleVersion, i.digest]));
+    else printTable(io, ['ID', 'ENV', 'PROCESS', 'RELEASE', 'NODE', 'DESIRED', 'ACTUAL', 'SECRETS', 'DIGEST'], instances.map((i) => [i.id, i.env, i.processType, i.release, i.node, i.desired, i.drainingSince === undefined ? i.actual : `${i.actual} (draining)`, i.bundleVersion, i.digest]));
     return EXIT.OK;
   },
 };
