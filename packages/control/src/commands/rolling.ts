@@ -173,7 +173,7 @@ export function leaveChange(o: InstanceState, reason: InstanceGroup['reason'], d
 
 function retire(view: View, o: InstanceState, reason: InstanceGroup['reason'], options: RollingOptions): Change {
   const change = leaveChange(o, reason, options.drainGraceMs);
-  const left = change.type === 'InstanceDrainStarted' ? { drainingSince: options.now?.toISOString() ?? o.placedAt, drainingFor: reason } : { desired: 'stopped' as const };
+  const left = change.type === 'InstanceDrainStarted' ? { drainingSince: options.now?.toISOString() ?? o.placedAt, drainingFor: reason, drainGraceMs: options.drainGraceMs } : { desired: 'stopped' as const };
   view.state.instances.set(o.id, { ...o, ...left });
   return change;
 }
@@ -214,11 +214,11 @@ export function deferredChange(state: ControlState, t: InstanceGroup, reason: st
   return { type: 'ReplacementDeferred', payload: { app: t.app, org: t.org, env: t.env, processType: t.processType, reason: reason.slice(0, 500) } };
 }
 
-/** Draining instances whose grace has passed: the node agent is asked to stop them now. */
+/** Draining instances whose grace (the one their drain started with) has passed: their agents are asked to stop them. */
 export function finishedDrains(state: ControlState, options: RollingOptions): Change[] {
   const now = options.now;
   if (now === undefined) return [];
   return [...state.instances.values()]
-    .filter((i) => i.desired === 'running' && i.drainingSince !== undefined && now.getTime() - Date.parse(i.drainingSince) >= options.drainGraceMs)
+    .filter((i) => i.desired === 'running' && i.drainingSince !== undefined && now.getTime() - Date.parse(i.drainingSince) >= (i.drainGraceMs ?? options.drainGraceMs))
     .map((i) => stopChange(i, i.drainingFor ?? 'deploy'));
 }

@@ -206,3 +206,18 @@ test('a draining instance on a node that goes down is not moved elsewhere: only 
     await w.close();
   }
 });
+
+test('a drain under way keeps the grace it started with, even when the control plane restarts with another --drain-grace', async () => {
+  const w = await world('scale-regrace', 3, 1_500);
+  try {
+    const head = await w.head();
+    await scale(w.control, acme, 'shop', 'prod', { processType: 'web', count: 2 });
+    const [drain] = (await w.after(head)).slice(1).map((e) => e.payload as EventPayloads['InstanceDrainStarted']);
+    const since = await drainStart(w.control, [drain!.instanceId]);
+    const restarted = new Control({ ...w.control.deps, drainGraceMs: 60_000 });
+    assert.equal((await reconcile(restarted, new Date(since + 1_499))).stopped, 0);
+    assert.equal((await reconcile(restarted, new Date(since + 1_500))).stopped, 1, 'stopped after the 1.5 s it started with, not the new 60 s');
+  } finally {
+    await w.close();
+  }
+});

@@ -220,6 +220,7 @@ const HANDLERS: { [T in EventType]: Handler<T> } = {
     if (instance === undefined) throw corrupt(e, `instance ${p.instanceId} does not exist`);
     instance.drainingSince = e.time;
     instance.drainingFor = p.reason;
+    instance.drainGraceMs = p.graceMs;
   },
   InstanceReplaced: (s, p) => {
     const key = slotKey(p.app, p.env, p.processType);

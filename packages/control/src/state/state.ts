@@ -111,6 +111,8 @@ export interface InstanceState extends InstanceWorkload {
   drainingSince?: string;
   /** Why it drains: the reason its InstanceStopRequested gives once the grace has passed. */
   drainingFor?: InstanceChangeReason;
+  /** The grace its drain was started with: the stop follows it, even if the configured grace changed since. */
+  drainGraceMs?: number;
 }
 
 /** Recent failures of one (app, env, process type): the replacement backoff and crash-loop state. */
