@@ -89,13 +89,16 @@ try {
   const stateDir = h.config('bench-node').stateDir;
   const bundle = path.join(h.work, 'bare-bundle');
   mkdirSync(bundle);
-  const config = JSON.parse(readFileSync(path.join(stateDir, 'runtime', 'instances', sample, 'config.json'), 'utf8')) as { root: { path: string }; linux: { cgroupsPath: string; namespaces: { type: string; path?: string }[] }; mounts: { destination: string }[] };
+  const config = JSON.parse(readFileSync(path.join(stateDir, 'runtime', 'instances', sample, 'config.json'), 'utf8')) as { hooks?: unknown; root: { path: string }; linux: { cgroupsPath: string; namespaces: { type: string; path?: string }[] }; mounts: { destination: string }[] };
   const rootfs = path.join(bundle, 'rootfs');
   // The instance's own root is mounted only inside it; the image's shared tree is the same content.
   const images = path.join(stateDir, 'rootfs', '.images');
   const tree = readdirSync(images).find((n) => !n.startsWith('.'));
   cpSync(tree === undefined ? config.root.path : path.join(images, tree), rootfs, { recursive: true, verbatimSymlinks: true });
   config.root.path = rootfs;
+  // The gate hook is the platform's (it holds the process until the network is complete): by hand, the
+  // network is complete before runc starts.
+  delete config.hooks;
   config.mounts = config.mounts.filter((m) => !m.destination.startsWith('/run/secrets') && m.destination !== '/usr/bin/platform-secrets-export');
   const runcRoot = path.join(h.work, 'bare-runc');
   const node = h.config('bench-node');

@@ -12,7 +12,7 @@ import type { InstanceAttachment, InstanceNetwork } from '../network/network.ts'
 import type { RootfsProvider } from '../rootfs/rootfs.ts';
 import { selectRootfsProvider } from '../rootfs/select-rootfs.ts';
 import { isStartGate, type RuntimeDriver, type StartGate } from '../runtime/runtime.ts';
-import type { SecretsStager } from '../secrets/secrets-stager.ts';
+import type { SecretsStager, StagedSecrets } from '../secrets/secrets-stager.ts';
 import type { ControlPlane } from './control-client.ts';
 import type { InstancePlan } from './instance-plan.ts';
 import { PullReporter } from './pull-report.ts';
@@ -85,24 +85,37 @@ export class InstanceStarter {
     let plumbed: Promise<InstanceAttachment> | undefined;
     try {
       const provider = await this.rootfsProvider();
+      (globalThis as any).__t17?.(plan.id, 'starter.begin'); // T17TRACE
       const t0 = performance.now();
       const network_ = network.attachStaged(plan.id, plan.org).then((staged) => {
         timings.netns = performance.now() - t0;
+        (globalThis as any).__t17?.(plan.id, 'netns'); // T17TRACE
         plumbed = staged.complete.finally(() => {
           timings.network = performance.now() - t0;
+          (globalThis as any).__t17?.(plan.id, 'network.complete'); // T17TRACE
         });
         plumbed.catch(() => undefined);
         return staged.attachment;
       });
-      // Pull and root, the namespace and the secrets fetch do not depend on each other: they overlap.
-      // prepare() replaces any root a crash mid-start left.
-      const [{ image, rootfs }, attachment, secretsFile] = await Promise.all([
+      // Secrets readable by root only need nothing from the image: staged as soon as fetched. Readable by a
+      // group of the image, they wait for its root (the group is looked up there).
+      const group = plan.secrets.mode === '0440' ? plan.secrets.group : undefined;
+      const stage = (file: Uint8Array, rootfs?: string): Promise<StagedSecrets> => timed('secrets', async () => {
+        const entries = parseSecretsFileOrThrow(file, 'platform.env');
+        await stager.remove(plan.id);
+        return stager.stage(plan.id, entries, group === undefined || rootfs === undefined ? { kind: 'root' } : { kind: 'group', group, rootfs });
+      });
+      // Pull and root, the namespace and the secrets fetch (and stage) do not depend on each other: they
+      // overlap. prepare() replaces any root a crash mid-start left.
+      const [{ image, rootfs }, attachment, secrets] = await Promise.all([
         timed('pull', async () => {
           const reporter = this.#reporter(plan);
           const pulled = await this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
+          (globalThis as any).__t17?.(plan.id, 'pulled'); // T17TRACE
           try {
             const rootfs = await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into, { onProgress: (e) => reporter.onProgress(e) }) });
             reporter.finish(pulled);
+            (globalThis as any).__t17?.(plan.id, 'root.prepared'); // T17TRACE
             return { image: pulled, rootfs };
           } catch (error) {
             // A blob gone from the cache, say: the next start pulls afresh.
@@ -111,16 +124,17 @@ export class InstanceStarter {
           }
         }),
         network_,
-        control.instanceSecrets(plan.id),
+        (async (): Promise<StagedSecrets | Uint8Array> => {
+          const file = await control.instanceSecrets(plan.id);
+          return group === undefined ? stage(file) : file;
+        })(),
       ]);
-      const staged = await timed('secrets', async () => {
-        const entries = parseSecretsFileOrThrow(secretsFile, 'platform.env');
-        await stager.remove(plan.id);
-        return stager.stage(plan.id, entries, plan.secrets.mode === '0440' ? { kind: 'group', group: plan.secrets.group, rootfs } : { kind: 'root' });
-      });
+      (globalThis as any).__t17?.(plan.id, 'all3'); // T17TRACE
+      const staged = secrets instanceof Uint8Array ? await stage(secrets, rootfs) : secrets;
       // Without a gate the process would run before its network exists: wait for it here instead.
       if (gate === undefined) await plumbed;
       const c = image.imageConfig;
+      (globalThis as any).__t17?.(plan.id, 'staged'); // T17TRACE
       await timed('create', () => driver.create({
         id: plan.id,
         rootfs,
@@ -136,6 +150,7 @@ export class InstanceStarter {
         if (gate === undefined) await driver.start(plan.id);
         else await this.#startGated(gate, plan.id, plumbed!);
       });
+      (globalThis as any).__t17?.(plan.id, 'started'); // T17TRACE
       // Off the start path: the instance runs in its own mount of the root whether or not this finishes.
       const settle = provider.started(plan.id)
         .catch((error: unknown) => this.#log(`instance ${plan.id}: the host-side mount of its root stays: ${(error as Error).message}`))

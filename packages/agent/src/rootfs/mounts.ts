@@ -1,26 +1,26 @@
 // Mounting and unmounting with util-linux `mount`/`umount`, and reading which mounts exist from
 // mountinfo (a path parameter, so tests and other hosts can point elsewhere).
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
+import type { ProcessRunner } from '../spawn/runner.ts';
+import { defaultRunner } from '../spawn/shell-runner.ts';
 
 export interface MountTools {
   readonly mount: string;
   readonly umount: string;
   /** Usually /proc/self/mountinfo. */
   readonly mountinfo: string;
+  /** What runs mount and umount; default the agent's spawn helper (../spawn/). */
+  readonly runner?: ProcessRunner;
 }
 
 export const DEFAULT_MOUNT_TOOLS: MountTools = { mount: '/usr/bin/mount', umount: '/usr/bin/umount', mountinfo: '/proc/self/mountinfo' };
 
-function run(file: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      reject(new TrcError('TRC_ROOTFS_MOUNT_FAILED', `${path.basename(file)} ${args.at(-1) ?? ''} failed: ${(stderr.trim() || error.message).slice(0, 1000)}`, { hint: 'check that the overlay module is loaded and the state directory is on one local filesystem (ext4, xfs)' }));
-    });
-  });
+async function run(tools: MountTools, file: string, args: readonly string[]): Promise<void> {
+  const r = await (tools.runner ?? defaultRunner()).run(file, args, { timeoutMs: 30_000 });
+  if (r.code === 0) return;
+  throw new TrcError('TRC_ROOTFS_MOUNT_FAILED', `${path.basename(file)} ${args.at(-1) ?? ''} failed: ${(r.stderr.trim() || `exit ${r.code}`).slice(0, 1000)}`, { hint: 'check that the overlay module is loaded and the state directory is on one local filesystem (ext4, xfs)' });
 }
 
 /** overlayfs options separate paths with `,` and `:`; such paths (and whitespace, backslashes) cannot be given. */
@@ -32,7 +32,7 @@ export async function mountOverlay(tools: MountTools, dirs: { lower: string; upp
   for (const p of [dirs.lower, dirs.upper, dirs.work, target]) {
     if (!overlayPathUsable(p)) throw new TrcError('TRC_ROOTFS_MOUNT_FAILED', `cannot use ${JSON.stringify(p)} in an overlay mount`, { hint: 'give the agent a state directory whose path has no commas, colons, backslashes or spaces' });
   }
-  await run(tools.mount, ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`, target]);
+  await run(tools, tools.mount, ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`, target]);
 }
 
 /** Mount points in mountinfo (field 5, octal escapes decoded), in mount order. */
@@ -43,7 +43,7 @@ export async function mountPoints(mountinfo: string): Promise<string[]> {
 
 /** Unmounts everything mounted at `target` (mounts can stack); nothing there is fine. */
 export async function unmountAll(tools: MountTools, target: string): Promise<void> {
-  for (let i = 0; i < 8 && (await mountPoints(tools.mountinfo)).includes(target); i++) await run(tools.umount, [target]);
+  for (let i = 0; i < 8 && (await mountPoints(tools.mountinfo)).includes(target); i++) await run(tools, tools.umount, [target]);
   if ((await mountPoints(tools.mountinfo)).includes(target)) throw new TrcError('TRC_ROOTFS_MOUNT_FAILED', `${target} is still mounted`, { hint: 'find what mounts over it again (findmnt) and unmount it by hand' });
 }
 

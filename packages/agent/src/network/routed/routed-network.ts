@@ -4,7 +4,9 @@ import { access, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { checkInstanceId } from '../../runtime/runtime.ts';
-import { mustRun, runCommand } from '../command.ts';
+import type { ProcessRunner } from '../../spawn/runner.ts';
+import { defaultRunner } from '../../spawn/shell-runner.ts';
+import { mustRun, runCommand, type Tool } from '../command.ts';
 import { allocate, parseSubnet, release, type Allocation, type IpamState, type Subnet } from '../ipam.ts';
 import { loadIpamState, saveIpamState } from '../ipam-file.ts';
 import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName } from '../names.ts';
@@ -20,6 +22,8 @@ export interface RoutedNetworkOptions {
   readonly procSys?: string;
   /** The host's interfaces as sysfs lists them: a look without spawning `ip`. */
   readonly sysClassNet?: string;
+  /** What runs `ip` and `nft`; default the agent's spawn helper. */
+  readonly runner?: ProcessRunner;
 }
 
 interface Node {
@@ -38,8 +42,8 @@ async function exists(file: string): Promise<boolean> {
 }
 
 export class RoutedInstanceNetwork implements InstanceNetwork {
-  readonly #ip: string;
-  readonly #nft: string;
+  readonly #ip: Tool;
+  readonly #nft: Tool;
   readonly #procSys: string;
   readonly #sysClassNet: string;
   #node: Node | undefined;
@@ -55,8 +59,9 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   #orgCreating = new Map<string, Promise<unknown>>();
 
   constructor(options: RoutedNetworkOptions = {}) {
-    this.#ip = options.ip ?? '/usr/sbin/ip';
-    this.#nft = options.nft ?? '/usr/sbin/nft';
+    const runner = options.runner ?? defaultRunner();
+    this.#ip = { file: options.ip ?? '/usr/sbin/ip', runner };
+    this.#nft = { file: options.nft ?? '/usr/sbin/nft', runner };
     this.#procSys = options.procSys ?? '/proc/sys';
     this.#sysClassNet = options.sysClassNet ?? '/sys/class/net';
   }
@@ -140,10 +145,13 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     return done;
   }
 
-  /** The instance's namespace, after removing what a crash mid-attach may have left under its names. */
+  /**
+   * The instance's namespace with the veth pair and its host side (one `ip` process), after removing what a
+   * crash mid-attach may have left under its names.
+   */
   async #makeNamespace(allocation: Allocation): Promise<void> {
     await this.#unplumb(allocation, true);
-    await mustRun(this.#ip, ['netns', 'add', netnsName(this.#ready().config, allocation.instanceId)]);
+    await this.#hostSide(allocation, true);
   }
 
   async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>): Promise<InstanceAttachment> {
@@ -160,7 +168,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         rules,
         (async () => {
           await namespace;
-          await this.#plumb(allocation);
+          await this.#namespaceSide(allocation);
         })(),
       ]);
     } catch (error) {
@@ -294,24 +302,41 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
    * with arp_ignore=1; forwarding is enabled per interface, leaving the host's global setting alone.
    */
   async #plumb(a: Allocation): Promise<void> {
+    await this.#hostSide(a, false);
+    await this.#namespaceSide(a);
+  }
+
+  #batch(lines: readonly string[], namespace?: string): Promise<string> {
+    return mustRun(this.#ip, [...(namespace === undefined ? [] : ['-n', namespace]), '-batch', '-'], `${lines.join('\n')}\n`);
+  }
+
+  /** Two `ip -batch` runs instead of a dozen `ip` processes: this one (namespace, pair, host side), then the namespace side. */
+  async #hostSide(a: Allocation, withNamespace: boolean): Promise<void> {
     const { config, subnet } = this.#ready();
     const ns = netnsName(config, a.instanceId);
     const host = hostInterfaceName(config, a.offset);
     const gw = subnet.gateway;
-    // Two `ip -batch` runs instead of a dozen `ip` processes: the pair with the host side,
-    // then the namespace side. The sysctls are written meanwhile: until then the interface forwards
-    // nothing and may carry an IPv6 link-local address, which prerouting drops like all IPv6 from it.
-    const batch = (lines: readonly string[], namespace?: string): Promise<string> => mustRun(this.#ip, [...(namespace === undefined ? [] : ['-n', namespace]), '-batch', '-'], `${lines.join('\n')}\n`);
-    await batch([
+    await this.#batch([
+      ...(withNamespace ? [`netns add ${ns}`] : []),
       `link add ${host} type veth peer name eth0 netns ${ns}`,
       `addr add ${gw}/32 dev ${host}`,
       `link set dev ${host} up`,
       `route add ${a.address}/32 dev ${host} scope link src ${gw}`,
     ]);
+  }
+
+  /**
+   * The sysctls are written meanwhile: until then the interface forwards nothing and may carry an IPv6
+   * link-local address, which prerouting drops like all IPv6 from it.
+   */
+  async #namespaceSide(a: Allocation): Promise<void> {
+    const { config, subnet } = this.#ready();
+    const host = hostInterfaceName(config, a.offset);
+    const gw = subnet.gateway;
     await Promise.all([
       writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1'),
       writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined),
-      batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], ns),
+      this.#batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], netnsName(config, a.instanceId)),
     ]);
   }
 

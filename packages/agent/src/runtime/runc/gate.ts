@@ -1,20 +1,62 @@
 // The start gate of a runc instance: a FIFO in the instance directory that the bundle's createRuntime hook
 // (spec.ts GATE_SCRIPT) reads one line from before runc lets the container's first process run.
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { TrcError } from '@trc/core';
+import type { ProcessRunner } from '../../spawn/runner.ts';
 
 export const GATE_FILE = 'gate';
 
-/** Node has no mkfifo(3): one short process, run while the bundle is written. */
-export function makeGate(mkfifo: string, file: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(mkfifo, ['-m', '0600', file], { timeout: 30_000 }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      reject(new TrcError('TRC_RUNTIME_FAILED', `cannot make the start gate ${file}: ${(stderr.trim() || error.message).slice(0, 500)}`, { hint: 'check that coreutils mkfifo is installed' }));
+/** Node has no mkfifo(3): one short process for several. */
+async function makeFifos(runner: ProcessRunner, mkfifo: string, files: readonly string[]): Promise<void> {
+  const r = await runner.run(mkfifo, ['-m', '0600', ...files], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new TrcError('TRC_RUNTIME_FAILED', `cannot make start gates in ${path.dirname(files[0]!)}: ${(r.stderr.trim() || `exit ${r.code}`).slice(0, 500)}`, { hint: 'check that coreutils mkfifo is installed' });
+}
+
+/** FIFOs made ahead, a batch per mkfifo, so a create only renames one into its instance directory. */
+export class GatePool {
+  static readonly BATCH = 8;
+  readonly #dir: string;
+  readonly #runner: ProcessRunner;
+  readonly #mkfifo: string;
+  readonly #free: string[] = [];
+  #making: Promise<void> | undefined;
+  #made = 0;
+
+  /** `dir` is on the instances' filesystem (a rename moves a FIFO) and holds nothing else. */
+  constructor(dir: string, runner: ProcessRunner, mkfifo: string) {
+    this.#dir = dir;
+    this.#runner = runner;
+    this.#mkfifo = mkfifo;
+  }
+
+  /** Drops what an earlier agent left (unused FIFOs are only files). */
+  async reset(): Promise<void> {
+    await rm(this.#dir, { recursive: true, force: true });
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Moves a fresh FIFO to `target`. */
+  async take(target: string): Promise<void> {
+    // Bounded: concurrent takers may empty a batch between its arrival and this one's turn.
+    for (let i = 0; i < 16 && this.#free.length === 0; i++) await this.#refill();
+    const fifo = this.#free.pop();
+    if (fifo === undefined) throw new TrcError('TRC_RUNTIME_FAILED', `no start gate could be made in ${this.#dir}`, { hint: 'check that coreutils mkfifo is installed' });
+    if (this.#free.length < GatePool.BATCH / 2) void this.#refill().catch(() => undefined);
+    await rename(fifo, target);
+  }
+
+  #refill(): Promise<void> {
+    this.#making ??= (async () => {
+      const files = Array.from({ length: GatePool.BATCH }, () => path.join(this.#dir, `g${++this.#made}`));
+      await makeFifos(this.#runner, this.#mkfifo, files);
+      this.#free.push(...files);
+    })().finally(() => {
+      this.#making = undefined;
     });
-  });
+    return this.#making;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Thin wrapper over the runc command line, with its state directory (--root) as a parameter.
-import { execFile } from 'node:child_process';
 import { TrcError } from '@trc/core';
+import type { ProcessRunner } from '../../spawn/runner.ts';
+import { defaultRunner } from '../../spawn/shell-runner.ts';
 
 export interface RuncState {
   readonly id: string;
@@ -16,6 +17,8 @@ export interface RuncOptions {
   readonly root: string;
   /** Upper bound for one runc command. */
   readonly timeoutMs: number;
+  /** Default: the agent's spawn helper (../../spawn/). */
+  readonly runner?: ProcessRunner;
 }
 
 export class RuncCli {
@@ -30,14 +33,11 @@ export class RuncCli {
     return ['--root', this.options.root, ...(logFile === undefined ? [] : ['--log', logFile, '--log-format', 'json'])];
   }
 
-  run(args: readonly string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(this.options.binary, [...this.globalArgs(), ...args], { timeout: this.options.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error === null) return resolve(stdout);
-        const detail = (stderr.trim() || error.message).slice(0, 2000);
-        reject(new TrcError('TRC_RUNTIME_FAILED', `runc ${args[0] ?? ''} failed: ${detail}`, { hint: 'check that runc works on this node', details: { args: args.slice(0, 1) } }));
-      });
-    });
+  async run(args: readonly string[]): Promise<string> {
+    const r = await (this.options.runner ?? defaultRunner()).run(this.options.binary, [...this.globalArgs(), ...args], { timeoutMs: this.options.timeoutMs, stdout: true });
+    if (r.code === 0) return r.stdout;
+    const detail = (r.stderr.trim() || `exit ${r.code}`).slice(0, 2000);
+    throw new TrcError('TRC_RUNTIME_FAILED', `runc ${args[0] ?? ''} failed: ${detail}`, { hint: 'check that runc works on this node', details: { args: args.slice(0, 1) } });
   }
 
   /** The container's state, or undefined when runc does not know it. */

@@ -9,7 +9,9 @@ import { detectFeatures, ociResources, readMemoryEvents, type CgroupFeatures } f
 import { classifyExit } from '../exit.ts';
 import { rotateIfNeeded, tailLog, type LogLimits } from '../log-files.ts';
 import { checkInstanceId, type AdoptionReport, type ExitInfo, type Freezer, type InstanceInfo, type InstanceSpec, type RuntimeDriver, type StartGate, type StopOptions, type TailOptions } from '../runtime.ts';
-import { GATE_FILE, makeGate, releaseGate } from './gate.ts';
+import { GATE_FILE, GatePool, releaseGate } from './gate.ts';
+import type { ProcessRunner } from '../../spawn/runner.ts';
+import { defaultRunner } from '../../spawn/shell-runner.ts';
 import { RuncCli } from './runc-cli.ts';
 import { readShimStatus, shimAlive, spawnShim } from './shim.ts';
 import { buildOciSpec } from './spec.ts';
@@ -35,6 +37,8 @@ export interface RuncDriverOptions {
   readonly shell?: string;
   /** coreutils `mkfifo`, for gated instances' start gates. */
   readonly mkfifo?: string;
+  /** What runs runc, the shim and mkfifo; default the agent's spawn helper (../../spawn/). */
+  readonly runner?: ProcessRunner;
   /** How long a gated instance's hook waits for its release before the start fails; default 30 s. */
   readonly gateTimeoutS?: number;
   /** Called once per instance when the driver sees it has stopped (also for exits found by adopt()). */
@@ -57,7 +61,9 @@ export async function createRuncDriver(options: RuncDriverOptions): Promise<Runc
   await mkdir(path.join(options.stateDir, 'instances'), { recursive: true, mode: 0o700 });
   const runcRoot = options.runcRoot ?? path.join(options.stateDir, 'runc');
   await mkdir(runcRoot, { recursive: true, mode: 0o700 });
-  return new RuncDriver(options, layout, runcRoot);
+  const driver = new RuncDriver(options, layout, runcRoot);
+  await driver.gates.reset();
+  return driver;
 }
 
 export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
@@ -66,6 +72,9 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   readonly #layout: CgroupLayout;
   readonly #features: CgroupFeatures;
   readonly #runc: RuncCli;
+  readonly #runner: ProcessRunner;
+  /** Start gates made ahead (gate.ts). */
+  readonly gates: GatePool;
   readonly #logs: LogLimits;
   readonly #pollMs: number;
   /** Instances this driver started or adopted, watched for exit and log size. */
@@ -78,7 +87,9 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     this.#options = options;
     this.#layout = layout;
     this.#features = detectFeatures(layout);
-    this.#runc = new RuncCli({ binary: options.runcBinary ?? 'runc', root: runcRoot, timeoutMs: options.commandTimeoutMs ?? 30_000 });
+    this.#runner = options.runner ?? defaultRunner();
+    this.gates = new GatePool(path.join(options.stateDir, 'gates'), this.#runner, options.mkfifo ?? 'mkfifo');
+    this.#runc = new RuncCli({ binary: options.runcBinary ?? 'runc', root: runcRoot, timeoutMs: options.commandTimeoutMs ?? 30_000, runner: this.#runner });
     this.#logs = options.logs ?? DEFAULT_LOGS;
     this.#pollMs = options.pollMs ?? 250;
   }
@@ -115,7 +126,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
           await chmod(this.#file(spec.id, 'config.json'), 0o600);
         })(),
         writeFile(this.#file(spec.id, 'instance.json'), JSON.stringify(record)),
-        gate === undefined ? undefined : makeGate(this.#options.mkfifo ?? 'mkfifo', gate.fifo),
+        gate === undefined ? undefined : this.gates.take(gate.fifo),
       ]);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
@@ -152,14 +163,18 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     const command = [this.#runc.options.binary, ...this.#runc.globalArgs(this.#file(id, 'runc.log')), 'run', '--keep', '--pid-file', this.#file(id, 'pid'), '--bundle', this.#dir(id), id];
     // A gated start also waits for its release, which the hook bounds.
     const timeoutMs = (this.#options.startTimeoutMs ?? 15_000) + (record.gated === true ? this.#gateTimeoutS() * 1000 : 0);
+    (globalThis as any).__t17?.(id, 'driver.spawning'); // T17TRACE
     const started = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), timeoutMs);
     try {
-      const pid = spawnShim(this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
+      const pid = await spawnShim(this.#runner, this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
       await writeFile(this.#file(id, 'shim.pid'), String(pid));
     } catch (error) {
       started.cancel();
+      // Never started: back to created, so it can be started again or removed at once.
+      await rm(this.#file(id, 'shim.pid'), { force: true });
       throw error;
     }
+    (globalThis as any).__t17?.(id, 'driver.spawned'); // T17TRACE
     this.#track(id);
     const outcome = await started.done;
     if (outcome === undefined) throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} did not start within ${timeoutMs}ms`, { hint: 'check runc.log in the instance directory' });
@@ -174,6 +189,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
    * container, and the instance is stopped with reason 'start failed'.
    */
   async releaseGate(id: string, ok: boolean): Promise<void> {
+    (globalThis as any).__t17?.(id, 'gate.release'); // T17TRACE
     const record = await this.#record(id);
     if (record.gated !== true) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} was not created gated`, { hint: 'create the instance with gated: true to hold its start' });
     const past = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), (this.#options.startTimeoutMs ?? 15_000) + this.#gateTimeoutS() * 1000);

@@ -5,14 +5,15 @@
 // (own session), and `--keep` keeps the container and its cgroup until the driver has read the OOM counter
 // and deletes it. The shim appends the container's stdout/stderr straight to the log files (runc's
 // pass-through IO: the container inherits runc's file descriptors).
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ProcessRunner } from '../../spawn/runner.ts';
 
 /** Marker in the shim's argv, so a pid file is only trusted when the process it names is our shim. */
 export const SHIM_NAME = 'trc-shim';
 
-const SCRIPT = 'out=$1; err=$2; status=$3; shift 3\n"$@" >>"$out" 2>>"$err" </dev/null\necho $? >"$status"\n';
+/** One line: the spawn helper carries no newlines in arguments. */
+const SCRIPT = 'out=$1; err=$2; status=$3; shift 3; "$@" >>"$out" 2>>"$err" </dev/null; echo $? >"$status"';
 
 export interface ShimPaths {
   readonly stdout: string;
@@ -21,12 +22,9 @@ export interface ShimPaths {
   readonly status: string;
 }
 
-/** Starts the shim detached from the agent; returns its pid. */
-export function spawnShim(shell: string, paths: ShimPaths, command: readonly string[]): number {
-  const child = spawn(shell, ['-c', SCRIPT, SHIM_NAME, paths.stdout, paths.stderr, paths.status, ...command], { detached: true, stdio: 'ignore' });
-  child.unref();
-  if (child.pid === undefined) throw new Error(`could not start ${shell}`);
-  return child.pid;
+/** Starts the shim detached from the agent (outside its session); returns its pid. */
+export function spawnShim(runner: ProcessRunner, shell: string, paths: ShimPaths, command: readonly string[]): Promise<number> {
+  return runner.spawnDetached(shell, ['-c', SCRIPT, SHIM_NAME, paths.stdout, paths.stderr, paths.status, ...command]);
 }
 
 /** The exit status the shim recorded, or undefined while it has not (a partial write has no newline yet). */

@@ -1,0 +1,146 @@
+// ProcessRunner through one long-lived `sh` that forks on the agent's behalf: the agent writes a request
+// line, the helper runs it in the background and answers "<id> <status>". Forking the agent itself (libuv's
+// spawn blocks the event loop until the child has exec'd) cost ~2.5 ms of the agent's only thread per
+// program under load, and a start runs eight; a fork of the helper costs the agent nothing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TrcError } from '@trc/core';
+import type { ProcessRunner, RunOptions, RunResult } from './runner.ts';
+import { DirectRunner } from './direct-runner.ts'; // T17TRACE
+
+/**
+ * `R` runs a command in a background subshell, its output in `<dir>/<id>.o|.e`, then answers its status;
+ * `D` starts one as a background job of the helper itself (which reaps it) and answers its pid. Jobs get
+ * /dev/null as stdin, and never the reply pipe as stdout, so nothing they leave behind holds it open.
+ */
+const SCRIPT = `d=$1
+while IFS= read -r line; do
+  id=\${line%% *}; rest=\${line#* }; kind=\${rest%% *}; cmd=\${rest#* }
+  case $kind in
+    R) ( eval "$cmd" </dev/null >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & ;;
+    D) eval "exec $cmd" </dev/null >/dev/null 2>&1 & echo "$id $!" ;;
+  esac
+done
+`;
+
+/** One shell word: single-quoted, with embedded quotes closed, escaped and reopened. */
+export function shellQuote(word: string): string {
+  if (word.includes('\n') || word.includes('\0')) throw new TrcError('TRC_INTERNAL', 'a program argument holds a newline or NUL, which the spawn helper cannot carry');
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+interface Pending {
+  readonly resolve: (status: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class ShellRunner implements ProcessRunner {
+  readonly #shell: string;
+  readonly #timeout: string;
+  #dir: string | undefined;
+  #child: ChildProcess | undefined;
+  #buffer = '';
+  #next = 0;
+  readonly #pending = new Map<number, Pending>();
+
+  constructor(options: { readonly shell?: string; readonly timeout?: string } = {}) {
+    this.#shell = options.shell ?? '/bin/sh';
+    this.#timeout = options.timeout ?? 'timeout';
+  }
+
+  async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    let command = [file, ...args].map(shellQuote).join(' ');
+    if (options.timeoutMs !== undefined) command = `${shellQuote(this.#timeout)} -k 5 ${Math.max(1, Math.ceil(options.timeoutMs / 1000))} ${command}`;
+    if (options.input !== undefined) {
+      const lines = options.input.endsWith('\n') ? options.input.slice(0, -1).split('\n') : options.input.split('\n');
+      command = `printf '%s\\n' ${lines.map(shellQuote).join(' ')} | ${command}`;
+    }
+    const { id, status } = this.#request('R', command);
+    const dir = this.#dir!;
+    const code = await status;
+    const out = path.join(dir, `${id}.o`);
+    const err = path.join(dir, `${id}.e`);
+    const [stdout, stderr] = await Promise.all([
+      options.stdout === true ? readFile(out, 'utf8') : '',
+      code === 0 ? '' : readFile(err, 'utf8').catch(() => ''),
+    ]);
+    // Not awaited: the result is known; the files are the helper's scratch.
+    void unlink(out).catch(() => undefined);
+    void unlink(err).catch(() => undefined);
+    return { code, stdout, stderr };
+  }
+
+  async spawnDetached(file: string, args: readonly string[]): Promise<number> {
+    return this.#request('D', [file, ...args].map(shellQuote).join(' ')).status;
+  }
+
+  /** Ends the helper (jobs it started keep running). Later calls start a new one. */
+  close(): void {
+    this.#child?.stdin?.end();
+    this.#child = undefined;
+    if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = undefined;
+  }
+
+  #request(kind: 'R' | 'D', command: string): { id: number; status: Promise<number> } {
+    const child = this.#helper();
+    const id = ++this.#next;
+    const status = new Promise<number>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    if (this.#pending.size === 1) this.#ref(child, true);
+    child.stdin!.write(`${id} ${kind} ${command}\n`);
+    return { id, status };
+  }
+
+  /** Held only while requests are pending, so an idle helper never keeps the agent (or a test) alive. */
+  #ref(child: ChildProcess, on: boolean): void {
+    const handles = [child, child.stdin, child.stdout] as ({ ref(): void; unref(): void } | null)[];
+    for (const h of handles) if (h !== null) (on ? h.ref() : h.unref());
+  }
+
+  #helper(): ChildProcess {
+    if (this.#child !== undefined) return this.#child;
+    this.#dir ??= mkdtempSync(path.join(tmpdir(), 'trc-spawn-'));
+    // Its own session: a signal to the agent's process group (Ctrl-C) reaches neither it nor what it started.
+    const child = spawn(this.#shell, ['-c', SCRIPT, 'trc-spawn', this.#dir], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    this.#child = child;
+    child.stdin!.on('error', () => undefined);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => this.#onData(chunk));
+    const gone = (cause?: Error): void => {
+      if (this.#child === child) this.#child = undefined;
+      const error = new TrcError('TRC_INTERNAL', `the spawn helper (${this.#shell}) ended${cause === undefined ? '' : `: ${cause.message}`}`, { hint: 'a later request starts a new helper' });
+      for (const p of this.#pending.values()) p.reject(error);
+      this.#pending.clear();
+    };
+    child.on('error', gone);
+    child.on('exit', () => gone());
+    this.#ref(child, false);
+    return child;
+  }
+
+  #onData(chunk: string): void {
+    this.#buffer += chunk;
+    for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
+      const line = this.#buffer.slice(0, nl);
+      this.#buffer = this.#buffer.slice(nl + 1);
+      const m = /^(\d+) (\d+)$/.exec(line);
+      if (m === null) continue;
+      const p = this.#pending.get(Number(m[1]));
+      if (p === undefined) continue;
+      this.#pending.delete(Number(m[1]));
+      p.resolve(Number(m[2]));
+      if (this.#pending.size === 0 && this.#child !== undefined) this.#ref(this.#child, false);
+    }
+  }
+}
+
+let shared: ProcessRunner | undefined;
+
+/** The agent's one helper, started on first use. */
+export function defaultRunner(): ProcessRunner {
+  shared ??= process.env.T17_DIRECT !== undefined ? new DirectRunner() : new ShellRunner(); // T17TRACE
+  return shared;
+}
