@@ -85,14 +85,11 @@ export class InstanceStarter {
     let plumbed: Promise<InstanceAttachment> | undefined;
     try {
       const provider = await this.rootfsProvider();
-      (globalThis as any).__t17?.(plan.id, 'starter.begin'); // T17TRACE
       const t0 = performance.now();
       const network_ = network.attachStaged(plan.id, plan.org).then((staged) => {
         timings.netns = performance.now() - t0;
-        (globalThis as any).__t17?.(plan.id, 'netns'); // T17TRACE
         plumbed = staged.complete.finally(() => {
           timings.network = performance.now() - t0;
-          (globalThis as any).__t17?.(plan.id, 'network.complete'); // T17TRACE
         });
         plumbed.catch(() => undefined);
         return staged.attachment;
@@ -111,11 +108,9 @@ export class InstanceStarter {
         timed('pull', async () => {
           const reporter = this.#reporter(plan);
           const pulled = await this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
-          (globalThis as any).__t17?.(plan.id, 'pulled'); // T17TRACE
           try {
             const rootfs = await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into, { onProgress: (e) => reporter.onProgress(e) }) });
             reporter.finish(pulled);
-            (globalThis as any).__t17?.(plan.id, 'root.prepared'); // T17TRACE
             return { image: pulled, rootfs };
           } catch (error) {
             // A blob gone from the cache, say: the next start pulls afresh.
@@ -129,12 +124,10 @@ export class InstanceStarter {
           return group === undefined ? stage(file) : file;
         })(),
       ]);
-      (globalThis as any).__t17?.(plan.id, 'all3'); // T17TRACE
       const staged = secrets instanceof Uint8Array ? await stage(secrets, rootfs) : secrets;
       // Without a gate the process would run before its network exists: wait for it here instead.
       if (gate === undefined) await plumbed;
       const c = image.imageConfig;
-      (globalThis as any).__t17?.(plan.id, 'staged'); // T17TRACE
       await timed('create', () => driver.create({
         id: plan.id,
         rootfs,
@@ -150,7 +143,6 @@ export class InstanceStarter {
         if (gate === undefined) await driver.start(plan.id);
         else await this.#startGated(gate, plan.id, plumbed!);
       });
-      (globalThis as any).__t17?.(plan.id, 'started'); // T17TRACE
       // Off the start path: the instance runs in its own mount of the root whether or not this finishes.
       const settle = provider.started(plan.id)
         .catch((error: unknown) => this.#log(`instance ${plan.id}: the host-side mount of its root stays: ${(error as Error).message}`))

@@ -58,8 +58,6 @@ export class OverlayRootfs implements RootfsProvider {
 
   async prepare(id: string, image: ImageTree): Promise<string> {
     const lower = await this.#image(image);
-    (globalThis as any).__t17?.(id, 'root.image'); // T17TRACE
-    (globalThis as any).__t17?.(id, 'root.released'); // T17TRACE
     await this.release(id);
     const target = this.pathOf(id);
     const upper = path.join(this.#layers(id), 'upper');
@@ -69,7 +67,6 @@ export class OverlayRootfs implements RootfsProvider {
     const root = await stat(lower);
     await chown(upper, root.uid, root.gid);
     await chmod(upper, root.mode & 0o7777);
-    (globalThis as any).__t17?.(id, 'root.mounting'); // T17TRACE
     await mountOverlay(this.#tools, { lower, upper, work }, target);
     return target;
   }

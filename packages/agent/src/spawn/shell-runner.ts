@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import type { ProcessRunner, RunOptions, RunResult } from './runner.ts';
-import { DirectRunner } from './direct-runner.ts'; // T17TRACE
 
 /**
  * `R` runs a command in a background subshell, its output in `<dir>/<id>.o|.e`, then answers its status;
@@ -111,6 +110,9 @@ export class ShellRunner implements ProcessRunner {
     child.stdout!.on('data', (chunk: string) => this.#onData(chunk));
     const gone = (cause?: Error): void => {
       if (this.#child === child) this.#child = undefined;
+      // Jobs it left may still hold the reply pipe: nothing more is read from it.
+      child.stdout!.destroy();
+      this.#ref(child, false);
       const error = new TrcError('TRC_INTERNAL', `the spawn helper (${this.#shell}) ended${cause === undefined ? '' : `: ${cause.message}`}`, { hint: 'a later request starts a new helper' });
       for (const p of this.#pending.values()) p.reject(error);
       this.#pending.clear();
@@ -137,10 +139,10 @@ export class ShellRunner implements ProcessRunner {
   }
 }
 
-let shared: ProcessRunner | undefined;
+let shared: ShellRunner | undefined;
 
 /** The agent's one helper, started on first use. */
-export function defaultRunner(): ProcessRunner {
-  shared ??= process.env.T17_DIRECT !== undefined ? new DirectRunner() : new ShellRunner(); // T17TRACE
+export function defaultRunner(): ShellRunner {
+  shared ??= new ShellRunner();
   return shared;
 }

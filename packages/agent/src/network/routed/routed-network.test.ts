@@ -114,6 +114,17 @@ test('attaching again returns the same attachment, another org is refused, ids a
   await assert.rejects(network.attach('../x', 'org-a'), { code: 'TRC_RUNTIME_INSTANCE_ID_INVALID' });
 });
 
+test('a staged attach: the namespace exists when it resolves, complete gives what attach gives, and a second attach of the instance gets the same', { skip }, async () => {
+  const staged = await network.attachStaged('s1', 'org-a');
+  assert.ok(existsSync(staged.attachment.netnsPath));
+  const [complete, again] = await Promise.all([staged.complete, network.attach('s1', 'org-a')]);
+  assert.deepEqual(complete, staged.attachment);
+  assert.deepEqual(again, staged.attachment);
+  assert.match(ip('-n', path.basename(complete.netnsPath), '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(`inet ${complete.address.replaceAll('.', '\\.')}/32 `));
+  await network.detach('s1');
+  assert.equal(existsSync(staged.attachment.netnsPath), false);
+});
+
 test('six attaches at once (two new orgs, one instance asked twice) get distinct addresses, one org rule each, and isolation holds', { skip }, async () => {
   const ids = [['e1', 'org-e'], ['f1', 'org-f'], ['e2', 'org-e'], ['f2', 'org-f'], ['e3', 'org-e'], ['f3', 'org-f']] as const;
   const [again, ...burst] = await Promise.all([network.attach('e1', 'org-e'), ...ids.map(([id, org]) => network.attach(id, org))]);

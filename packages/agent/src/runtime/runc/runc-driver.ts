@@ -163,7 +163,6 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     const command = [this.#runc.options.binary, ...this.#runc.globalArgs(this.#file(id, 'runc.log')), 'run', '--keep', '--pid-file', this.#file(id, 'pid'), '--bundle', this.#dir(id), id];
     // A gated start also waits for its release, which the hook bounds.
     const timeoutMs = (this.#options.startTimeoutMs ?? 15_000) + (record.gated === true ? this.#gateTimeoutS() * 1000 : 0);
-    (globalThis as any).__t17?.(id, 'driver.spawning'); // T17TRACE
     const started = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), timeoutMs);
     try {
       const pid = await spawnShim(this.#runner, this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
@@ -174,7 +173,6 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       await rm(this.#file(id, 'shim.pid'), { force: true });
       throw error;
     }
-    (globalThis as any).__t17?.(id, 'driver.spawned'); // T17TRACE
     this.#track(id);
     const outcome = await started.done;
     if (outcome === undefined) throw new TrcError('TRC_RUNTIME_FAILED', `instance ${id} did not start within ${timeoutMs}ms`, { hint: 'check runc.log in the instance directory' });
@@ -189,7 +187,6 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
    * container, and the instance is stopped with reason 'start failed'.
    */
   async releaseGate(id: string, ok: boolean): Promise<void> {
-    (globalThis as any).__t17?.(id, 'gate.release'); // T17TRACE
     const record = await this.#record(id);
     if (record.gated !== true) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} was not created gated`, { hint: 'create the instance with gated: true to hold its start' });
     const past = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), (this.#options.startTimeoutMs ?? 15_000) + this.#gateTimeoutS() * 1000);

@@ -1,0 +1,89 @@
+// The spawn helper against the real /bin/sh: arguments arrive as given, input and output round-trip,
+// statuses and timeouts are reported, detached programs leave the agent's session, and a helper that dies
+// fails what was pending and is replaced.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import { ShellRunner, shellQuote } from './shell-runner.ts';
+
+test('arguments reach the program exactly as given (quotes, spaces, $, backquotes, globs), none interpreted by the helper', async () => {
+  const runner = new ShellRunner();
+  try {
+    await fc.assert(fc.asyncProperty(fc.array(fc.string({ unit: 'binary' }).filter((s) => !s.includes('\n') && !s.includes('\0')), { maxLength: 5 }), async (args) => {
+      const r = await runner.run('/usr/bin/printf', ['%s\\0', ...args], { stdout: true });
+      assert.equal(r.code, 0);
+      assert.deepEqual(args.length === 0 ? [''] : r.stdout.split('\0').slice(0, -1), args.length === 0 ? [''] : args);
+    }), { numRuns: 40 });
+  } finally {
+    runner.close();
+  }
+});
+
+test('input is fed on stdin line by line; stdout is kept when asked; a failure gives its status and stderr', async () => {
+  const runner = new ShellRunner();
+  try {
+    const input = "add element inet t s { \"a'b\" . 10.0.0.2 }\n$HOME `x` \\n\n";
+    assert.deepEqual(await runner.run('/bin/cat', [], { input, stdout: true }), { code: 0, stdout: input, stderr: '' });
+    assert.deepEqual(await runner.run('/bin/cat', [], { input: 'no newline' , stdout: true }), { code: 0, stdout: 'no newline\n', stderr: '' });
+    assert.equal((await runner.run('/bin/echo', ['discarded'])).stdout, '');
+    const failed = await runner.run('/bin/sh', ['-c', 'echo why >&2; exit 3']);
+    assert.equal(failed.code, 3);
+    assert.equal(failed.stderr, 'why\n');
+    assert.equal((await runner.run('/nonexistent/program', [])).code, 127);
+    assert.throws(() => shellQuote('two\nlines'), { code: 'TRC_INTERNAL' });
+  } finally {
+    runner.close();
+  }
+});
+
+test('a program past its timeout is killed and reported with status 124; programs run concurrently', async () => {
+  const runner = new ShellRunner();
+  try {
+    const [slow, ...fast] = await Promise.all([runner.run('/bin/sleep', ['30'], { timeoutMs: 1000 }), ...Array.from({ length: 8 }, (_, i) => runner.run('/bin/echo', [String(i)], { stdout: true }))]);
+    assert.equal(slow!.code, 124);
+    assert.deepEqual(fast.map((r) => r.stdout), Array.from({ length: 8 }, (_, i) => `${i}\n`));
+  } finally {
+    runner.close();
+  }
+});
+
+test('a detached program gets its own pid (its argv as given) outside the agent\'s session and process group', async () => {
+  const runner = new ShellRunner();
+  try {
+    const pid = await runner.spawnDetached('/bin/sh', ['-c', 'sleep 2', 'trc-test-detached']);
+    let argv: string[] = [];
+    // Bounded: the helper's job execs the program just after it answers.
+    for (let i = 0; i < 100 && !argv.includes('trc-test-detached'); i++) {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes('trc-test-detached')) await sleep(10);
+    }
+    assert.deepEqual(argv.slice(0, 4), ['/bin/sh', '-c', 'sleep 2', 'trc-test-detached']);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const [pgrp, session] = [Number(stat[2]), Number(stat[3])];
+    const own = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    assert.notEqual(pgrp, Number(own[2]));
+    assert.notEqual(session, Number(own[3]));
+    process.kill(pid, 'SIGKILL');
+  } finally {
+    runner.close();
+  }
+});
+
+test('when the helper dies, pending requests fail with TRC_INTERNAL and the next request starts a new helper', async () => {
+  const runner = new ShellRunner();
+  try {
+    const pending = runner.run('/bin/sleep', ['30']);
+    // The helper is the sleep's grandparent: its session leader, found by the sleep's session id.
+    await sleep(100);
+    const helpers = readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim().split(/\s+/).filter((p) => p !== '').map(Number);
+    const helper = helpers.find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('trc-spawn'));
+    assert.ok(helper !== undefined, 'the helper is a child of this process');
+    process.kill(helper, 'SIGKILL');
+    await assert.rejects(pending, { code: 'TRC_INTERNAL' });
+    assert.equal((await runner.run('/bin/echo', ['again'], { stdout: true })).stdout, 'again\n');
+  } finally {
+    runner.close();
+  }
+});
