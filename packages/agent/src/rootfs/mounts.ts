@@ -47,6 +47,11 @@ export async function unmountAll(tools: MountTools, target: string): Promise<voi
   if ((await mountPoints(tools.mountinfo)).includes(target)) throw new TrcError('TRC_ROOTFS_MOUNT_FAILED', `${target} is still mounted`, { hint: 'find what mounts over it again (findmnt) and unmount it by hand' });
 }
 
+/** One umount for several targets (a failure for one does not stop the others); callers check what stays. */
+export async function unmountEach(tools: MountTools, targets: readonly string[]): Promise<void> {
+  await run(tools, tools.umount, targets);
+}
+
 /** Unmounts every mount at or below `dir`, deepest first (test and tool cleanup before removing a tree). */
 export async function unmountUnder(tools: MountTools, dir: string): Promise<void> {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;

@@ -5,7 +5,8 @@
 import { access, chmod, chown, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
-import { mountOverlay, unmountAll, type MountTools } from './mounts.ts';
+import { Batcher } from '../spawn/batcher.ts';
+import { mountOverlay, unmountAll, unmountEach, type MountTools } from './mounts.ts';
 import type { ImageTree, RootfsProvider } from './rootfs.ts';
 
 const KEY = /^([a-z0-9]+):([a-f0-9]{32,128})$/;
@@ -16,6 +17,11 @@ export class OverlayRootfs implements RootfsProvider {
   readonly #tools: MountTools;
   /** One unpack per image at a time; a finished one is found on disk. */
   readonly #unpacking = new Map<string, Promise<string>>();
+  /** Host-side unmounts after starts: one umount for those that come while another runs (a burst). */
+  readonly #unmounts = new Batcher<string, void>(async (targets) => {
+    if (targets.length > 1) await unmountEach(this.#tools, targets).catch(() => undefined);
+    return Promise.allSettled(targets.map((t) => unmountAll(this.#tools, t)));
+  });
 
   /** `dir` holds the instance roots (`<dir>/<id>`) and, in dot directories no instance id can name, the trees. */
   constructor(dir: string, tools: MountTools) {
@@ -72,7 +78,7 @@ export class OverlayRootfs implements RootfsProvider {
   }
 
   async started(id: string): Promise<void> {
-    await unmountAll(this.#tools, this.pathOf(id));
+    await this.#unmounts.submit(this.pathOf(id));
   }
 
   async release(id: string): Promise<void> {

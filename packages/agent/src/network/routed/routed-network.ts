@@ -6,6 +6,7 @@ import { TrcError } from '@trc/core';
 import { checkInstanceId } from '../../runtime/runtime.ts';
 import type { ProcessRunner } from '../../spawn/runner.ts';
 import { defaultRunner } from '../../spawn/shell-runner.ts';
+import { Batcher } from '../../spawn/batcher.ts';
 import { mustRun, runCommand, type Tool } from '../command.ts';
 import { allocate, parseSubnet, release, type Allocation, type IpamState, type Subnet } from '../ipam.ts';
 import { loadIpamState, saveIpamState } from '../ipam-file.ts';
@@ -57,6 +58,21 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   #outside = new Map<string, Promise<InstanceAttachment>>();
   /** An org's set and rule while its first attach makes them. */
   #orgCreating = new Map<string, Promise<unknown>>();
+  /**
+   * Attaches' nft scripts: those that come while another runs go in one transaction (a burst's six
+   * attaches take two or three `nft` runs); if it is refused, each runs alone, so only the bad one fails.
+   */
+  readonly #nftAttach = new Batcher<string, void>(async (scripts) => {
+    if (scripts.length > 1) {
+      try {
+        await runNftScript(this.#nft, scripts.join('\n'));
+        return scripts.map(() => ({ status: 'fulfilled', value: undefined }) as const);
+      } catch {
+        // applied whole or not at all: nothing of it is in the table
+      }
+    }
+    return Promise.allSettled(scripts.map((script) => runNftScript(this.#nft, script)));
+  });
 
   constructor(options: RoutedNetworkOptions = {}) {
     const runner = options.runner ?? defaultRunner();
@@ -160,7 +176,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     // set and accept rule are made once, by its first attach; the org's other attaches add to them after.
     const rules = (async () => {
       if (orgCreated !== undefined) await orgCreated.catch(() => undefined);
-      await runNftScript(this.#nft, renderAttach(this.#ready().config.table, this.#rulesetInstance(allocation), org));
+      await this.#nftAttach.submit(renderAttach(this.#ready().config.table, this.#rulesetInstance(allocation), org));
     })();
     if (org.newOrg) this.#orgCreating.set(allocation.orgId, rules);
     try {
