@@ -81,8 +81,8 @@ export class InstanceStarter {
         timings[phase] = performance.now() - t0;
       }
     };
-    const gate = isStartGate(driver) ? driver : undefined;
     let plumbed: Promise<InstanceAttachment> | undefined;
+    let networkDone = false;
     try {
       const provider = await this.rootfsProvider();
       const t0 = performance.now();
@@ -91,7 +91,7 @@ export class InstanceStarter {
         plumbed = staged.complete.finally(() => {
           timings.network = performance.now() - t0;
         });
-        plumbed.catch(() => undefined);
+        plumbed.then(() => (networkDone = true), () => undefined);
         return staged.attachment;
       });
       // Secrets readable by root only need nothing from the image: staged as soon as fetched. Readable by a
@@ -125,7 +125,9 @@ export class InstanceStarter {
         })(),
       ]);
       const staged = secrets instanceof Uint8Array ? await stage(secrets, rootfs) : secrets;
-      // Without a gate the process would run before its network exists: wait for it here instead.
+      // Gated only while the network is still being made (a burst, a slow host): a gate costs a hook
+      // process and a release. Without one the process must not run before its network exists: wait here.
+      const gate = isStartGate(driver) && !networkDone ? driver : undefined;
       if (gate === undefined) await plumbed;
       const c = image.imageConfig;
       await timed('create', () => driver.create({

@@ -150,8 +150,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   }
 
   async start(id: string): Promise<InstanceInfo> {
-    const record = await this.#record(id);
-    if ((await this.#readExit(id)) !== undefined) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} has stopped`, { hint: 'create a new instance to run it again' });
+    const [record, exit] = await Promise.all([this.#record(id), this.#readExit(id)]);
+    if (exit !== undefined) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} has stopped`, { hint: 'create a new instance to run it again' });
     try {
       await writeFile(this.#file(id, 'shim.pid'), '', { flag: 'wx' });
     } catch (error) {
