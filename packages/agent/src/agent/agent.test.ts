@@ -1,6 +1,7 @@
 // The agent's pass scheduling, without runc: a burst of assignments starts concurrently but never more than
 // `maxConcurrentStarts` at once, every instance starts, and `starting` reaches the control plane before `healthy`.
 // The control plane and the starter are fakes (named so): the point is to hold starts open and count them.
+// Also which streamed events trigger a pass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InstanceNetwork } from '../network/network.ts';
 import type { RuntimeDriver } from '../runtime/runtime.ts';
-import { Agent, type Starter } from './agent.ts';
-import type { Assignment, ControlPlane, InstanceSpecResponse } from './control-client.ts';
+import { Agent, changesAssignments, type Starter } from './agent.ts';
+import type { Assignment, ControlPlane, InstanceSpecResponse, StreamedEvent } from './control-client.ts';
 import { RecordStore } from './records.ts';
 
 const assignment = (id: string): Assignment => ({ id, app: 'shop', env: 'prod', processType: 'web', release: 1, digest: 'sha256:00', bundleVersion: 0, node: 'n1', desired: 'running', actual: 'pending' });
@@ -60,4 +61,12 @@ test('a burst of 9 assignments starts every instance, at most maxConcurrentStart
     const mine = reports.filter((r) => r.startsWith(`${id}:`));
     assert.deepEqual(mine, [`${id}:starting`, `${id}:healthy`]);
   }
+});
+
+test('events that cannot change the node\'s assignments trigger no pass: pulls and reports other than stopped or exited', () => {
+  const event = (type: string, payload: Record<string, unknown> = {}): StreamedEvent => ({ seq: 1, type, payload });
+  assert.equal(changesAssignments(event('ImagePulled')), false);
+  for (const state of ['starting', 'running', 'healthy', 'unhealthy']) assert.equal(changesAssignments(event('InstanceStateReported', { state })), false, state);
+  for (const state of ['stopped', 'exited']) assert.equal(changesAssignments(event('InstanceStateReported', { state })), true, state);
+  for (const type of ['InstancePlaced', 'InstanceStopRequested', 'ProcessScaled', 'DeployStarted', 'SomeFutureEvent']) assert.equal(changesAssignments(event(type)), true, type);
 });

@@ -7,7 +7,7 @@ import { isTrcError, type ErrorCode } from '@trc/core';
 import { HealthMonitor } from '../health/monitor.ts';
 import type { InstanceNetwork } from '../network/network.ts';
 import type { ExitInfo, RuntimeDriver } from '../runtime/runtime.ts';
-import type { Assignment, ControlPlane, NodeCapabilities, NodeCapacity, ReportedState } from './control-client.ts';
+import type { Assignment, ControlPlane, NodeCapabilities, NodeCapacity, ReportedState, StreamedEvent } from './control-client.ts';
 import { planInstance } from './instance-plan.ts';
 import type { InstanceStarter, PhaseTimings } from './instance-starter.ts';
 import type { InstanceRecord, PendingReport, RecordStore } from './records.ts';
@@ -47,6 +47,19 @@ export interface AdoptionSummary {
   readonly running: readonly { id: string; pid: number | undefined }[];
   readonly exited: readonly string[];
   readonly removed: readonly string[];
+}
+
+/**
+ * Events that cannot change this node's assignments need no pass: a pulled image, or an instance reported
+ * starting, running, healthy or unhealthy (the control plane's reaction to a report, such as a rolling
+ * replacement, comes as events of its own). A report of stopped or exited can remove the instance from the
+ * assignments, so it still triggers one. In a burst of starts these are most of the events, and each pass
+ * re-reads every assignment of the node.
+ */
+export function changesAssignments(event: StreamedEvent): boolean {
+  if (event.type === 'ImagePulled') return false;
+  if (event.type === 'InstanceStateReported') return event.payload.state === 'stopped' || event.payload.state === 'exited';
+  return true;
 }
 
 export class Agent {
@@ -352,13 +365,16 @@ export class Agent {
     }
   }
 
-  /** Follows the events naming this node; each one triggers a pass. Reconnects after a second when cut. */
+  /**
+   * Follows the events naming this node; each one that can change what the node must run triggers a pass.
+   * Reconnects after a second when cut.
+   */
   async #follow(): Promise<void> {
     for (let attempt = 0; !this.#stopped; attempt++) {
       try {
         await this.#o.control.followEvents(this.#lastSeq, (event) => {
           this.#lastSeq = Math.max(this.#lastSeq, event.seq);
-          void this.resync();
+          if (changesAssignments(event)) void this.resync();
         }, this.#abort.signal);
       } catch (error) {
         if (attempt === 0 || attempt % 30 === 0) this.#log(`event stream: ${describe(error)}`);
