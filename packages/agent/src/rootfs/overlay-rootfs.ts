@@ -17,6 +17,7 @@ export class OverlayRootfs implements RootfsProvider {
   readonly #tools: MountTools;
   /** One unpack per image at a time; a finished one is found on disk. */
   readonly #unpacking = new Map<string, Promise<string>>();
+  readonly #roots = new Map<string, Promise<{ readonly uid: number; readonly gid: number; readonly mode: number }>>();
   /** Host-side unmounts after starts: one umount for those that come while another runs (a burst). */
   readonly #unmounts = new Batcher<string, void>(async (targets) => {
     if (targets.length > 1) await unmountEach(this.#tools, targets).catch(() => undefined);
@@ -64,17 +65,28 @@ export class OverlayRootfs implements RootfsProvider {
 
   async prepare(id: string, image: ImageTree): Promise<string> {
     const lower = await this.#image(image);
-    await this.release(id);
+    // Independent steps side by side: each await is a trip through the thread pool, slow when a burst
+    // keeps the host busy.
+    const [root] = await Promise.all([this.#rootOf(lower), this.release(id)]);
     const target = this.pathOf(id);
     const upper = path.join(this.#layers(id), 'upper');
     const work = path.join(this.#layers(id), 'work');
     await Promise.all([mkdir(upper, { recursive: true, mode: 0o755 }), mkdir(work, { recursive: true, mode: 0o700 }), mkdir(target, { recursive: true, mode: 0o755 })]);
     // The merged root takes the upper directory's owner and mode: make them the image root's.
-    const root = await stat(lower);
-    await chown(upper, root.uid, root.gid);
-    await chmod(upper, root.mode & 0o7777);
+    await Promise.all([chown(upper, root.uid, root.gid), chmod(upper, root.mode & 0o7777)]);
     await mountOverlay(this.#tools, { lower, upper, work }, target);
     return target;
+  }
+
+  /** The image tree's root owner and mode (never written after its rename, so read once). */
+  #rootOf(lower: string): Promise<{ readonly uid: number; readonly gid: number; readonly mode: number }> {
+    let known = this.#roots.get(lower);
+    if (known === undefined) {
+      known = stat(lower).then((s) => ({ uid: s.uid, gid: s.gid, mode: s.mode }));
+      known.catch(() => this.#roots.delete(lower));
+      this.#roots.set(lower, known);
+    }
+    return known;
   }
 
   async started(id: string): Promise<void> {
@@ -85,7 +97,6 @@ export class OverlayRootfs implements RootfsProvider {
     // Unmounted before anything is removed: a recursive remove through a mounted overlay would
     // only whiteout files, and the mount point itself cannot be removed.
     await unmountAll(this.#tools, this.pathOf(id));
-    await rm(this.pathOf(id), { recursive: true, force: true });
-    await rm(this.#layers(id), { recursive: true, force: true });
+    await Promise.all([rm(this.pathOf(id), { recursive: true, force: true }), rm(this.#layers(id), { recursive: true, force: true })]);
   }
 }
