@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parseSecretsFileOrThrow } from '@trc/core';
 import type { ImagePuller, PullProgress, PulledImage } from '../image/index.ts';
 import type { InstanceAttachment, InstanceNetwork } from '../network/network.ts';
-import type { RootfsProvider } from '../rootfs/rootfs.ts';
+import type { ImageTree, RootfsProvider } from '../rootfs/rootfs.ts';
 import { selectRootfsProvider } from '../rootfs/select-rootfs.ts';
 import { isStartGate, type RuntimeDriver, type StartGate } from '../runtime/runtime.ts';
 import type { SecretsStager, StagedSecrets } from '../secrets/secrets-stager.ts';
@@ -83,6 +83,7 @@ export class InstanceStarter {
     };
     let plumbed: Promise<InstanceAttachment> | undefined;
     let networkDone = false;
+    let rooted: Promise<string> | undefined;
     try {
       const provider = await this.rootfsProvider();
       const t0 = performance.now();
@@ -102,45 +103,58 @@ export class InstanceStarter {
         await stager.remove(plan.id);
         return stager.stage(plan.id, entries, group === undefined || rootfs === undefined ? { kind: 'root' } : { kind: 'group', group, rootfs });
       });
+      const reporter = this.#reporter(plan);
+      const pulling = this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
+      const image = (): Promise<PulledImage> => pulling;
+      const tree = (p: PulledImage): ImageTree => ({ key: p.manifestDigest, unpack: (into) => puller.unpack(p, into, { onProgress: (e) => reporter.onProgress(e) }) });
+      // The root (a mount) goes on while the instance is created; start waits for both.
+      rooted = timed('pull', async () => {
+        const pulled = await pulling;
+        try {
+          const rootfs = await provider.prepare(plan.id, tree(pulled));
+          reporter.finish(pulled);
+          return rootfs;
+        } catch (error) {
+          // A blob gone from the cache, say: the next start pulls afresh.
+          this.#pulled.delete(plan.imageRef);
+          throw error;
+        }
+      });
+      rooted.catch(() => undefined);
       // Pull and root, the namespace and the secrets fetch (and stage) do not depend on each other: they
       // overlap. prepare() replaces any root a crash mid-start left.
-      const [{ image, rootfs }, attachment, secrets] = await Promise.all([
-        timed('pull', async () => {
-          const reporter = this.#reporter(plan);
-          const pulled = await this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
-          try {
-            const rootfs = await provider.prepare(plan.id, { key: pulled.manifestDigest, unpack: (into) => puller.unpack(pulled, into, { onProgress: (e) => reporter.onProgress(e) }) });
-            reporter.finish(pulled);
-            return { image: pulled, rootfs };
-          } catch (error) {
-            // A blob gone from the cache, say: the next start pulls afresh.
-            this.#pulled.delete(plan.imageRef);
-            throw error;
-          }
-        }),
+      const [pulled, shared, attachment, secrets] = await Promise.all([
+        image(),
+        image().then((p) => provider.tree(tree(p))),
         network_,
         (async (): Promise<StagedSecrets | Uint8Array> => {
           const file = await control.instanceSecrets(plan.id);
           return group === undefined ? stage(file) : file;
         })(),
       ]);
+      // Without a shared tree (or for a group lookup) the image's files are only in the instance's root.
+      const rootfs = shared === undefined || secrets instanceof Uint8Array ? await rooted : provider.pathOf(plan.id);
       const staged = secrets instanceof Uint8Array ? await stage(secrets, rootfs) : secrets;
       // Gated only while the network is still being made (a burst, a slow host): a gate costs a hook
       // process and a release. Without one the process must not run before its network exists: wait here.
       const gate = isStartGate(driver) && !networkDone ? driver : undefined;
       if (gate === undefined) await plumbed;
-      const c = image.imageConfig;
-      await timed('create', () => driver.create({
-        id: plan.id,
-        rootfs,
-        image: { entrypoint: c.entrypoint, cmd: c.cmd, env: c.env, ...(c.user === '' ? {} : { user: c.user }), ...(c.workingDir === '' ? {} : { workingDir: c.workingDir }) },
-        ...(plan.command === undefined ? {} : { command: plan.command }),
-        hostname: plan.processType,
-        resources: plan.resources,
-        mounts: [staged.file, staged.exportScript],
-        networkNamespace: attachment.netnsPath,
-        ...(gate === undefined ? {} : { gated: true }),
-      }));
+      const c = pulled.imageConfig;
+      await Promise.all([
+        timed('create', () => driver.create({
+          id: plan.id,
+          rootfs,
+          ...(shared === undefined ? {} : { userFiles: shared }),
+          image: { entrypoint: c.entrypoint, cmd: c.cmd, env: c.env, ...(c.user === '' ? {} : { user: c.user }), ...(c.workingDir === '' ? {} : { workingDir: c.workingDir }) },
+          ...(plan.command === undefined ? {} : { command: plan.command }),
+          hostname: plan.processType,
+          resources: plan.resources,
+          mounts: [staged.file, staged.exportScript],
+          networkNamespace: attachment.netnsPath,
+          ...(gate === undefined ? {} : { gated: true }),
+        })),
+        rooted,
+      ]);
       await timed('start', async () => {
         if (gate === undefined) await driver.start(plan.id);
         else await this.#startGated(gate, plan.id, plumbed!);
@@ -152,6 +166,8 @@ export class InstanceStarter {
       this.#settling.set(plan.id, settle);
       return attachment;
     } catch (error) {
+      // A root still being mounted would be mounted after the clean-up's release.
+      await rooted?.catch(() => undefined);
       await this.cleanup(plan.id);
       throw error;
     }

@@ -63,6 +63,10 @@ export class OverlayRootfs implements RootfsProvider {
     return work;
   }
 
+  tree(image: ImageTree): Promise<string> {
+    return this.#image(image);
+  }
+
   async prepare(id: string, image: ImageTree): Promise<string> {
     const lower = await this.#image(image);
     // Independent steps side by side: each await is a trip through the thread pool, slow when a burst

@@ -14,6 +14,12 @@ export interface RootfsProvider {
   readonly kind: 'overlay' | 'unpack';
   /** Where the instance's root is (whether or not it exists). */
   pathOf(id: string): string;
+  /**
+   * The image's shared, read-only tree, whose files an instance's root shows until the instance writes: a
+   * runtime may read the image's /etc/passwd there while the root is still being made. Undefined when
+   * roots share no tree (each is its own unpack).
+   */
+  tree(image: ImageTree): Promise<string | undefined>;
   /** Makes the instance's root from the image, replacing whatever an earlier attempt left; returns its path. */
   prepare(id: string, image: ImageTree): Promise<string>;
   /**

@@ -16,6 +16,10 @@ export class UnpackRootfs implements RootfsProvider {
     return path.join(this.#dir, id);
   }
 
+  tree(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   async prepare(id: string, image: ImageTree): Promise<string> {
     // A root left by a crash mid-start is not trusted: unpack afresh.
     await this.release(id);

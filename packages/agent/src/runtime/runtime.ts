@@ -29,8 +29,10 @@ export interface InstanceMount {
 export interface InstanceSpec {
   /** Unique on the node; see isValidInstanceId. */
   readonly id: string;
-  /** The unpacked image root (a directory). */
+  /** The unpacked image root (a directory; it may still be being mounted while the instance is created). */
   readonly rootfs: string;
+  /** Where the image's /etc/passwd and /etc/group are read for `image.user`; default `rootfs`. */
+  readonly userFiles?: string;
   readonly image: ImageConfig;
   /** Replaces the image's cmd (the manifest's process `cmd`); the entrypoint stays. */
   readonly command?: readonly string[];

@@ -112,7 +112,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       throw error;
     }
     try {
-      const files = await readImageUserFiles(spec.rootfs);
+      const files = await readImageUserFiles(spec.userFiles ?? spec.rootfs);
       const user = resolveUser(spec.image.user, files.passwd, files.group);
       const cgroupsPath = `${this.#options.cgroupParent ?? '/trc'}/${spec.id}`;
       const gated = spec.gated === true;
