@@ -138,6 +138,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     agent: running, node: config.nodeName, adminUrl, adminToken: token, adoption, driver,
     async close() {
       await running.stop();
+      await starter.close().catch(() => undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await driver.close();

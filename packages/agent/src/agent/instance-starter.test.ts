@@ -65,7 +65,7 @@ const image = { manifestDigest: `sha256:${'0'.repeat(64)}`, layers: [], imageCon
 /** Stand-in registry: the image is "cached". */
 const puller = { pull: () => Promise.resolve(image), unpack: () => Promise.resolve() } as unknown as ConstructorParameters<typeof InstanceStarter>[0]['puller'];
 /** Every instance runs in the busybox tree directly (the overlay provider has its own tests). */
-const provider: RootfsProvider = { kind: 'unpack', pathOf: () => rootfs, tree: () => Promise.resolve(undefined), prepare: () => Promise.resolve(rootfs), started: () => Promise.resolve(), release: () => Promise.resolve() };
+const provider: RootfsProvider = { kind: 'unpack', pathOf: () => rootfs, tree: () => Promise.resolve(undefined), close: () => Promise.resolve(), prepare: () => Promise.resolve(rootfs), started: () => Promise.resolve(), release: () => Promise.resolve() };
 
 /** The routed network, with its last step held until runc waits at the instance's gate (then `finish`). */
 function heldNetwork(finish: (id: string) => Promise<void>): InstanceNetwork {

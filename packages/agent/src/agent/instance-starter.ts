@@ -3,7 +3,6 @@
 // file (these three overlap), stage the secrets, create and start; the rest of the network (devices, routes,
 // rules) is made meanwhile, and a gated runtime holds the process until it is done. A failure undoes what
 // was done, so a later attempt starts clean.
-import path from 'node:path';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { parseSecretsFileOrThrow } from '@trc/core';
@@ -65,10 +64,6 @@ export class InstanceStarter {
   rootfsProvider(): Promise<RootfsProvider> {
     this.#rootfs ??= selectRootfsProvider({ dir: this.#deps.rootfsDir, log: (line) => this.#log(line) });
     return this.#rootfs;
-  }
-
-  rootfsOf(id: string): string {
-    return path.join(this.#deps.rootfsDir, id);
   }
 
   async start(plan: InstancePlan, timings: PhaseTimings): Promise<InstanceAttachment> {
@@ -221,6 +216,11 @@ export class InstanceStarter {
     this.#pulled.set(ref, pulling);
     pulling.catch(() => this.#pulled.delete(ref));
     return pulling;
+  }
+
+  /** Unmounts the spare roots (the agent stops; instances keep running). */
+  async close(): Promise<void> {
+    if (this.#rootfs !== undefined) await (await this.#rootfs).close();
   }
 
   /** Removes everything of an instance: the runtime's copy (killed if running), secrets, network, rootfs. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { tarOf } from '../test-support/image-builder.ts';
 import { unpackImage } from '../image/unpack.ts';
 import { DEFAULT_MOUNT_TOOLS, mountPoints, unmountUnder } from './mounts.ts';
-import type { OverlayRootfs } from './overlay-rootfs.ts';
+import { SPARE_IMAGES, type OverlayRootfs } from './overlay-rootfs.ts';
 import type { ImageTree } from './rootfs.ts';
 import { selectRootfsProvider } from './select-rootfs.ts';
 
@@ -118,4 +118,41 @@ test('without overlayfs the roots fall back to one unpack per instance, and the 
   assert.equal(readFileSync(path.join(provider.pathOf('b'), 'etc/motd'), 'utf8'), 'image\n');
   await provider.release('a');
   assert.equal(existsSync(a), false);
+});
+
+test('spare roots: a start mounts one of its image ahead, the next start of that image takes it (fresh, renamed into place), at most SPARE_IMAGES images keep one, close() unmounts them', { skip }, async (t) => {
+  const work = mkdtempSync(path.join(tmpdir(), 'trc-rootfs-'));
+  t.after(async () => {
+    await unmountUnder(DEFAULT_MOUNT_TOOLS, work);
+    rmSync(work, { recursive: true, force: true });
+  });
+  const dir = path.join(work, 'rootfs');
+  const provider = (await selectRootfsProvider({ dir })) as OverlayRootfs;
+  const spareMounts = async (): Promise<string[]> => (await mountPoints(DEFAULT_MOUNT_TOOLS.mountinfo)).filter((m) => m.startsWith(path.join(dir, '.spare') + path.sep));
+  // Bounded: the spare is mounted off the start path, just after it.
+  const settle = async (count: number): Promise<void> => {
+    for (let i = 0; i < 200 && (await spareMounts()).length !== count; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal((await spareMounts()).length, count);
+  };
+  const img = image(work, KEY);
+  const a = await provider.prepare('a', img);
+  writeFileSync(path.join(a, 'written-by-a'), 'a\n');
+  await settle(1);
+  const [spare] = await spareMounts();
+  const b = await provider.prepare('b', img);
+  assert.equal(b, provider.pathOf('b'));
+  assert.ok(await mounted(b), 'the spare, renamed into place, is b\'s root');
+  assert.equal(await mounted(spare!), false);
+  assert.equal(readFileSync(path.join(b, 'etc/motd'), 'utf8'), 'image\n');
+  assert.equal(existsSync(path.join(b, 'written-by-a')), false, 'a spare is fresh');
+  await settle(1);
+
+  // Three images started in turn: the one started longest ago loses its spare.
+  const keys = [`sha256:${'c'.repeat(64)}`, `sha256:${'d'.repeat(64)}`];
+  for (const [i, key] of keys.entries()) await provider.prepare(`x${i}`, image(work, key));
+  await settle(SPARE_IMAGES);
+  await provider.close();
+  assert.deepEqual(await spareMounts(), []);
+  for (const id of ['a', 'b', 'x0', 'x1']) await provider.release(id);
+  assert.deepEqual(readdirSync(path.join(dir, '.layers')), []);
 });

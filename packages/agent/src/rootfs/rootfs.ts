@@ -27,6 +27,8 @@ export interface RootfsProvider {
    * in the container's mount namespace): the host-side mount is no longer needed.
    */
   started(id: string): Promise<void>;
+  /** Unmounts and removes what the provider keeps ready ahead of starts (the agent stops). */
+  close(): Promise<void>;
   /** Removes the instance's root, unmounting it first; a no-op when there is none. */
   release(id: string): Promise<void>;
 }

@@ -29,6 +29,8 @@ export class UnpackRootfs implements RootfsProvider {
 
   async started(): Promise<void> {}
 
+  async close(): Promise<void> {}
+
   async release(id: string): Promise<void> {
     await rm(this.pathOf(id), { recursive: true, force: true });
   }
