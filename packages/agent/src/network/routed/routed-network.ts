@@ -120,38 +120,41 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
    * saved), the devices and the set elements are the instance's own and are made outside it, so a burst's
    * attaches overlap (each `nft -f` is one atomic transaction). Changes touching other instances or the
    * whole table (#exclusive) wait for those to finish.
+   *
+   * The namespace is handed out as soon as it exists, possibly before the allocation is on disk: `complete`
+   * includes the save, and the instance's process never runs before `complete`. An agent that dies in
+   * between leaves a namespace and devices with no allocation, which reconcile() deletes as orphans, and an
+   * instance that never ran, which the next agent cleans up.
    */
   attachStaged(instanceId: string, orgId: string): Promise<StagedAttachment> {
     const pending = this.#attaching.get(instanceId);
     if (pending !== undefined) return pending;
-    const done = this.#serial(async (): Promise<{ readonly staged: Promise<StagedAttachment> }> => {
+    let handOut: (staged: Promise<StagedAttachment>) => void = () => undefined;
+    const done = new Promise<StagedAttachment>((resolve) => (handOut = resolve));
+    this.#serial(async (): Promise<void> => {
       checkInstanceId(instanceId);
       const node = this.#ready();
       const { state, allocation } = allocate(node.subnet, node.state, instanceId, orgId);
+      const attachment = this.#attachment(allocation);
       if (state === node.state) {
-        const attachment = this.#attachment(allocation);
-        return { staged: Promise.resolve({ attachment, complete: Promise.resolve(attachment) }) };
+        handOut(Promise.resolve({ attachment, complete: Promise.resolve(attachment) }));
+        return;
       }
       const namespace = this.#makeNamespace(allocation);
       namespace.catch(() => undefined);
-      try {
-        // Saved before the devices exist: a crash leaves an allocation reconcile() can clean (and a namespace
-        // without one is an orphan it deletes).
-        await this.#save(state);
-      } catch (error) {
-        await namespace.then(() => this.#unplumb(allocation), () => undefined).catch(() => undefined);
-        throw error;
-      }
+      const saved = this.#save(state);
+      saved.catch(() => undefined);
       const known = this.#orgSets.get(orgId);
       const n = known ?? Math.max(-1, ...this.#orgSets.values()) + 1;
       this.#orgSets.set(orgId, n);
-      const complete = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId), namespace);
+      const complete = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId), namespace, saved);
       complete.catch(() => undefined);
       this.#outside.set(instanceId, complete);
-      const attachment = this.#attachment(allocation);
       // A namespace that could not be made fails the staged attach with the attach's own error, once undone.
-      return { staged: namespace.then(() => ({ attachment, complete }), () => complete.then(() => ({ attachment, complete }))) };
-    }).then((r) => r.staged);
+      handOut(namespace.then(() => ({ attachment, complete }), () => complete.then(() => ({ attachment, complete }))));
+      // The queue holds until the state is on disk: the next allocation starts from it.
+      await saved.catch(() => undefined);
+    }).catch((error: unknown) => handOut(Promise.reject(error)));
     this.#attaching.set(instanceId, done);
     const forget = (): void => {
       if (this.#attaching.get(instanceId) === done) this.#attaching.delete(instanceId);
@@ -170,7 +173,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     await this.#hostSide(allocation, true);
   }
 
-  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>): Promise<InstanceAttachment> {
+  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>, saved: Promise<void>): Promise<InstanceAttachment> {
     // The rules and the devices are made at the same time: until its set elements exist, an interface's
     // packets are dropped (prerouting knows only listed sources; between_instances only listed orgs). An org's
     // set and accept rule are made once, by its first attach; the org's other attaches add to them after.
@@ -186,10 +189,12 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
           await namespace;
           await this.#namespaceSide(allocation);
         })(),
+        saved,
       ]);
     } catch (error) {
       await rules.catch(() => undefined);
       await namespace.catch(() => undefined);
+      await saved.catch(() => undefined);
       await this.#unplumb(allocation).catch(() => undefined);
       // No longer touching anything but the queue's state: exclusive changes (another failing attach's
       // cleanup among them) need not wait for this one.

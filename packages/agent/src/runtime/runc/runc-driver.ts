@@ -203,8 +203,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
    * ended) wins over the pid file, so a start that failed is never reported as running.
    */
   async #startOutcome(id: string): Promise<{ kind: 'running'; pid: number } | { kind: 'ended' } | undefined> {
-    if ((await readShimStatus(this.#file(id, 'status'))) !== undefined) return { kind: 'ended' };
-    const text = await readFile(this.#file(id, 'pid'), 'utf8').catch(() => '');
+    const [status, text] = await Promise.all([readShimStatus(this.#file(id, 'status')), readFile(this.#file(id, 'pid'), 'utf8').catch(() => '')]);
+    if (status !== undefined) return { kind: 'ended' };
     return /^\d+$/.test(text) ? { kind: 'running', pid: Number(text) } : undefined;
   }
 
