@@ -74,6 +74,7 @@ function heldNetwork(finish: (id: string) => Promise<void>): InstanceNetwork {
     attach: (id, org) => real.attach(id, org),
     reconcile: (live) => real.reconcile(live),
     list: () => real.list(),
+    namespacePath: (id) => real.namespacePath(id),
     teardownNode: () => real.teardownNode(),
     attachStaged: async (id: string, org: string): Promise<StagedAttachment> => {
       const staged = await real.attachStaged(id, org);

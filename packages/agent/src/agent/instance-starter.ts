@@ -90,6 +90,7 @@ export class InstanceStarter {
         plumbed.then(() => (networkDone = true), () => undefined);
         return staged.attachment;
       });
+      network_.catch(() => undefined);
       // Secrets readable by root only need nothing from the image: staged as soon as fetched. Readable by a
       // group of the image, they wait for its root (the group is looked up there).
       const group = plan.secrets.mode === '0440' ? plan.secrets.group : undefined;
@@ -117,11 +118,11 @@ export class InstanceStarter {
       });
       rooted.catch(() => undefined);
       // Pull and root, the namespace and the secrets fetch (and stage) do not depend on each other: they
-      // overlap. prepare() replaces any root a crash mid-start left.
-      const [pulled, shared, attachment, secrets] = await Promise.all([
+      // overlap. prepare() replaces any root a crash mid-start left. The namespace's path is known ahead, so
+      // the instance is created while the namespace is made, and started once it exists.
+      const [pulled, shared, secrets] = await Promise.all([
         image(),
         image().then((p) => provider.tree(tree(p))),
-        network_,
         (async (): Promise<StagedSecrets | Uint8Array> => {
           const file = await control.instanceSecrets(plan.id);
           return group === undefined ? stage(file) : file;
@@ -133,7 +134,10 @@ export class InstanceStarter {
       // Gated only while the network is still being made (a burst, a slow host): a gate costs a hook
       // process and a release. Without one the process must not run before its network exists: wait here.
       const gate = isStartGate(driver) && !networkDone ? driver : undefined;
-      if (gate === undefined) await plumbed;
+      if (gate === undefined) {
+        await network_;
+        await plumbed;
+      }
       const c = pulled.imageConfig;
       await Promise.all([
         timed('create', () => driver.create({
@@ -145,11 +149,13 @@ export class InstanceStarter {
           hostname: plan.processType,
           resources: plan.resources,
           mounts: [staged.file, staged.exportScript],
-          networkNamespace: attachment.netnsPath,
+          networkNamespace: network.namespacePath(plan.id),
           ...(gate === undefined ? {} : { gated: true }),
         })),
         rooted,
+        network_,
       ]);
+      const attachment = await network_;
       await timed('start', async () => {
         if (gate === undefined) await driver.start(plan.id);
         else await this.#startGated(gate, plan.id, plumbed!);

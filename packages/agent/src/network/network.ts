@@ -69,6 +69,8 @@ export interface InstanceNetwork {
    * namespace exists. The process must not run before `complete` resolves (e.g. a gated runtime start).
    */
   attachStaged(instanceId: string, orgId: string): Promise<StagedAttachment>;
+  /** Where the instance's namespace is once attached: a runtime spec may name it before it exists. */
+  namespacePath(instanceId: string): string;
   /** Removes the namespace, interfaces and address; a no-op for an unknown instance. */
   detach(instanceId: string): Promise<void>;
   /** After an agent restart: keeps the live instances' networks and removes everything else of ours. */

@@ -211,6 +211,10 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     return this.#attachment(allocation);
   }
 
+  namespacePath(instanceId: string): string {
+    return path.join(NETNS_DIR, netnsName(this.#ready().config, instanceId));
+  }
+
   detach(instanceId: string): Promise<void> {
     return this.#exclusive(async () => {
       const node = this.#ready();
