@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 import { TrcError } from '@trc/core';
 import type { ProcessRunner, RunOptions, RunResult } from './runner.ts';
 
@@ -101,7 +102,12 @@ export class ShellRunner implements ProcessRunner {
 
   #helper(): ChildProcess {
     if (this.#child !== undefined) return this.#child;
-    this.#dir ??= mkdtempSync(path.join(tmpdir(), 'trc-spawn-'));
+    if (this.#dir === undefined) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'trc-spawn-'));
+      this.#dir = dir;
+      // The agent never closes its helper: its scratch directory goes when the process exits.
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
     // Its own session: a signal to the agent's process group (Ctrl-C) reaches neither it nor what it started.
     const child = spawn(this.#shell, ['-c', SCRIPT, 'trc-spawn', this.#dir], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
     this.#child = child;
