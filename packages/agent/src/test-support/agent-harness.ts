@@ -1,7 +1,7 @@
 // Shared set-up of the agent's end-to-end test and benchmark (root only): a real control plane program, a
 // real docker-registry with a busybox image, a tmpfs for secrets, and unique network names; all torn down.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +36,35 @@ export interface Harness {
   close(agents: readonly (RunningAgent | undefined)[]): Promise<void>;
 }
 
+/**
+ * One of the six subnets kept for harness agents (198.18.250-255), held with a lock file while the harness
+ * runs: two test files at once with the same pid % 6 would otherwise give two agents the same addresses,
+ * and the second one's /32 routes fail with "File exists". A lock whose process is gone is taken over.
+ */
+function claimSubnet(): { readonly octet: number; readonly release: () => void } {
+  for (let i = 0; i < 6; i++) {
+    const octet = 250 + ((process.pid + i) % 6);
+    const lock = `/run/trc-test-subnet-198-18-${octet}.lock`;
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      const owner = Number(readFileSync(lock, 'utf8').trim() || '0');
+      const alive = owner > 0 && (() => {
+        try {
+          process.kill(owner, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      if (alive) continue;
+      writeFileSync(lock, String(process.pid));
+    }
+    return { octet, release: () => rmSync(lock, { force: true }) };
+  }
+  throw new Error('all six harness subnets (198.18.250-255) are in use by other test processes');
+}
+
 export async function startHarness(label: string): Promise<Harness> {
   const work = mkdtempSync(path.join(tmpdir(), `trc-${label}-`));
   const secretsDir = path.join(work, 'secrets');
@@ -48,13 +77,14 @@ export async function startHarness(label: string): Promise<Harness> {
   const operator = /operator token \(shown once, store it now\): (trc_op_\S+)/.exec(control.stdout())?.[1];
   if (operator === undefined) throw new Error('no operator token printed');
   const tag = (process.pid % 36 ** 3).toString(36).padStart(3, '0');
+  const subnet = claimSubnet();
   const cgroupParent = `/trc-${label}-${process.pid}`;
   const logs: string[] = [];
   const config = (name: string): AgentConfig => ({
     control: control.base, stateDir: path.join(work, `agent-${name}`), nodeName: name,
     capacity: { cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
     // 198.18.250-255 are used by no other test (they take 198.18.0-249 and 198.19.x by pid).
-    subnet: `198.18.${250 + (process.pid % 6)}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
+    subnet: `198.18.${subnet.octet}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
     secretsDir, cgroupParent, adminListen: { host: '127.0.0.1', port: 0 },
     log: (line) => logs.push(`${name}: ${line}`),
     heartbeatMs: 1000, resyncMs: 600_000, stopGraceMs: 2000, pollMs: 100,
@@ -100,6 +130,7 @@ export async function startHarness(label: string): Promise<Harness> {
       await control.stop().catch(() => undefined);
       await registry.stop().catch(() => undefined);
       spawnSync('umount', [secretsDir]);
+      subnet.release();
       // Instance roots are overlay mounts until their instance starts (or a start is cut short).
       await unmountUnder(DEFAULT_MOUNT_TOOLS, work).catch(() => undefined);
       rmSync(work, { recursive: true, force: true });
