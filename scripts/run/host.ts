@@ -1,9 +1,10 @@
 // The host side of `make run`: the root check, the secrets tmpfs, and a clean-up that removes whatever the
-// node's instances left (runc containers, network namespaces, veths, the nft table, the cgroup) by the
-// names `make run` gave them, so a stop, even a forced one, leaves the host as it found it.
+// node's instances left (runc containers, network namespaces, veths, the nft table, the cgroup, mounts under
+// the agent's state directory) by the names `make run` gave them, so a stop, even a forced one, leaves the
+// host as it found it.
 import { userError, type TrcError } from '@trc/core';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { HostNames } from './options.ts';
 
@@ -59,21 +60,40 @@ export interface Leftovers {
   readonly namespaces: string[];
   readonly interfaces: string[];
   readonly table: boolean;
+  /** Mount points under the agent's state directory (instance roots, spare roots), deepest first. */
+  readonly mounts: string[];
 }
 
-export function findLeftovers(names: HostNames): Leftovers {
+/** Mount points at or below `dir`, deepest first (`/proc/self/mountinfo` escapes spaces as octal). */
+function mountsUnder(dir: string | undefined): string[] {
+  if (dir === undefined) return [];
+  const prefix = path.resolve(dir) + '/';
+  let info = '';
+  try {
+    info = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  return info.split('\n')
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** What the instances of `names` left on the host; mounts are looked for under `agentStateDir` when given. */
+export function findLeftovers(names: HostNames, agentStateDir?: string): Leftovers {
   const containers = existsSync(names.runcRoot) ? run('runc', ['--root', names.runcRoot, 'list', '-q']).out.split('\n').filter((l) => /^[\w.-]+$/.test(l)) : [];
   const namespaces = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(names.netnsPrefix)) : [];
   const interfaces = run('ip', ['-o', 'link', 'show']).out.split('\n')
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
     .filter((n) => n.startsWith(names.interfacePrefix));
   const table = run('nft', ['list', 'table', 'inet', names.table]).ok;
-  return { containers, namespaces, interfaces, table };
+  return { containers, namespaces, interfaces, table, mounts: mountsUnder(agentStateDir) };
 }
 
 /** Removes every leftover; each step is best effort so one failure does not keep the others. */
-export function cleanHost(names: HostNames, log: (line: string) => void): void {
-  const left = findLeftovers(names);
+export function cleanHost(names: HostNames, log: (line: string) => void, agentStateDir?: string): void {
+  const left = findLeftovers(names, agentStateDir);
   for (const id of left.containers) {
     run('runc', ['--root', names.runcRoot, 'kill', id, 'KILL']);
     if (!run('runc', ['--root', names.runcRoot, 'delete', '--force', id]).ok) log(`could not delete runc container ${id}`);
@@ -81,6 +101,8 @@ export function cleanHost(names: HostNames, log: (line: string) => void): void {
   for (const ns of left.namespaces) if (!run('ip', ['netns', 'delete', ns]).ok) log(`could not delete network namespace ${ns}`);
   for (const dev of left.interfaces) run('ip', ['link', 'delete', dev]);
   if (left.table && !run('nft', ['delete', 'table', 'inet', names.table]).ok) log(`could not delete nft table inet ${names.table}`);
+  // A killed agent leaves the roots it had mounted (an instance's, a spare made ahead for the next start).
+  for (const m of left.mounts) if (!run('umount', [m]).ok && !run('umount', ['-l', m]).ok) log(`could not unmount ${m}`);
   removeCgroup(names.cgroupParent);
   if (isTmpfs(names.secretsDir)) {
     const r = run('umount', [names.secretsDir]);
@@ -110,5 +132,5 @@ function removeCgroup(parent: string): void {
 }
 
 export function hostIsClean(left: Leftovers): boolean {
-  return left.containers.length === 0 && left.namespaces.length === 0 && left.interfaces.length === 0 && !left.table;
+  return left.containers.length === 0 && left.namespaces.length === 0 && left.interfaces.length === 0 && !left.table && left.mounts.length === 0;
 }

@@ -110,7 +110,7 @@ export class LocalPlatform {
     const operator = new PlatformCli(this.configHome, control.url, control.operatorToken);
 
     // Whatever a run killed outright left on the host goes; the deploy below starts the example afresh.
-    cleanHost(this.names, this.#log);
+    cleanHost(this.names, this.#log, path.join(o.dataDir, 'agent'));
     if (control.fresh) {
       // The agent's node token and the org token belong to an event log that is gone.
       rmSync(path.join(o.dataDir, 'agent'), { recursive: true, force: true });
@@ -158,11 +158,11 @@ export class LocalPlatform {
     const grace = force ? 0 : 1;
     await this.#edge?.stop(5_000 * grace);
     await this.#agent?.stop(15_000 * grace);
-    cleanHost(this.names, this.#log);
+    cleanHost(this.names, this.#log, path.join(o.dataDir, 'agent'));
     await this.#registry?.stop(5_000 * grace);
     await this.#control?.stop(10_000 * grace);
     rmSync(this.#pidFile, { force: true });
-    const left = findLeftovers(this.names);
+    const left = findLeftovers(this.names, path.join(o.dataDir, 'agent'));
     if (!hostIsClean(left)) this.#log(`left on the host: ${JSON.stringify(left)}`);
     this.#log(`stopped; state kept in ${o.dataDir} (remove it to start afresh)`);
   }

@@ -98,12 +98,13 @@ test('make run starts the platform, the example answers with its secret through 
     assert.match(run.output(), /bin\/platform events --follow/);
     // The tokens stay in the data dir (0600), never in the output.
     for (const file of ['operator.token', 'org.token']) assert.doesNotMatch(run.output(), new RegExp(readFileSync(path.join(dataDir, file), 'utf8').trim()));
-    assert.equal(hostIsClean(findLeftovers(names)), false, 'an instance runs while make run does');
+    const agentDir = path.join(dataDir, 'agent');
+    assert.equal(hostIsClean(findLeftovers(names, agentDir)), false, 'an instance runs while make run does');
 
     const pids = await stopAndCheck(run, 60_000);
     assert.equal(pids.length, 4, run.output());
     assert.deepEqual(pids.filter(alive), []);
-    assert.deepEqual(findLeftovers(names), { containers: [], namespaces: [], interfaces: [], table: false });
+    assert.deepEqual(findLeftovers(names, agentDir), { containers: [], namespaces: [], interfaces: [], table: false, mounts: [] });
     assert.equal(existsSync(names.runDir), false, 'the secrets tmpfs is unmounted and its directory removed');
 
     // Same data dir: the stored operator token and org are reused; the secret keeps its first value.
@@ -118,7 +119,7 @@ test('make run starts the platform, the example answers with its secret through 
     const again = [...run.output().matchAll(/started \S+ \(pid (\d+),/g)].map((m) => Number(m[1]));
     assert.equal(again.length, 4);
     assert.deepEqual(again.filter(alive), []);
-    assert.deepEqual(findLeftovers(names), { containers: [], namespaces: [], interfaces: [], table: false });
+    assert.deepEqual(findLeftovers(names, agentDir), { containers: [], namespaces: [], interfaces: [], table: false, mounts: [] });
     assert.equal(existsSync(names.runDir), false);
   } finally {
     if (run !== undefined && (await Promise.race([run.exited.then(() => true), sleep(0).then(() => false)])) === false) {
