@@ -3,13 +3,16 @@
 // create/start, health), and the instance start rate on one node. Anchors, same run, interleaved: `runc run
 // --detach` of the same bundle by hand (bare), and the same after making the instance's network by hand
 // (bare+net). Targets: (a) start path <= 1.2x bare+net, (b) burst start rate >= 0.83x the bare rate.
+// The agent runs with its default namespace pool (DEFAULT_NETNS_POOL, refilled while no start is in
+// progress): each line says how many starts took a pooled namespace; a burst larger than the pool makes
+// the rest afresh. TRC_BENCH_NETNS_POOL=N runs with another pool size (0: none, the fourth round's path).
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { startHarness, skipReason, type Harness } from '../packages/agent/src/test-support/agent-harness.ts';
-import type { RunningAgent } from '../packages/agent/src/agent/assemble.ts';
+import { DEFAULT_NETNS_POOL, type RunningAgent } from '../packages/agent/src/agent/assemble.ts';
 import { detectCgroupLayout } from '../packages/agent/src/cgroups/layout.ts';
 import { removeCgroup } from '../packages/agent/src/cgroups/limits.ts';
 import type { PhaseTimings } from '../packages/agent/src/agent/instance-starter.ts';
@@ -32,6 +35,7 @@ interval = "1s"
 timeout = "500ms"
 `;
 
+const POOL = process.env.TRC_BENCH_NETNS_POOL === undefined ? DEFAULT_NETNS_POOL : Number(process.env.TRC_BENCH_NETNS_POOL);
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number): string => ms.toFixed(1);
 
@@ -50,7 +54,7 @@ try {
   await h.api('POST', '/v1/orgs', op, { name: 'bench' });
   const token = (await h.api('POST', '/v1/orgs/bench/tokens', op, { name: 'b' })).body.token as string;
   const join = (await h.api('POST', '/v1/join-tokens', op, { name: 'rack' })).body.token as string;
-  agent = await h.startAgent('bench-node', { joinToken: join, onHealthy: (id, timings) => healthy.set(id, { at: performance.now(), timings: { ...timings } }) });
+  agent = await h.startAgent('bench-node', { joinToken: join, netnsPool: POOL, onHealthy: (id, timings) => healthy.set(id, { at: performance.now(), timings: { ...timings } }) });
 
   const instancesOf = async (app: string): Promise<{ id: string; actual: string; desired: string }[]> => (await harness.api('GET', `/v1/apps/${app}/instances`, token)).body as { id: string; actual: string; desired: string }[];
   const deployApp = async (app: string): Promise<number> => {
@@ -152,7 +156,7 @@ try {
   // Started = healthy minus its health wait: what the bare anchor measures (its containers are never probed).
   // The phases of concurrent starts overlap, so "healthy minus the phases" says nothing of when a start began:
   // the first instance started is the latency figure.
-  const platformBurst = async (k: number): Promise<{ started: number; healthy: number; first: number }> => {
+  const platformBurst = async (k: number): Promise<{ started: number; healthy: number; first: number; pooled: number }> => {
     const app = `rate-${k}`;
     await deployApp(app);
     await healthyIds(app, 1);
@@ -162,9 +166,10 @@ try {
     await healthyIds(app, BURST + 1);
     const ids = (await instancesOf(app)).map((i) => i.id).filter((id) => (healthy.get(id)?.at ?? 0) > scaled);
     const startedAt = ids.map((id) => healthy.get(id)!.at - (healthy.get(id)!.timings.health ?? 0));
-    return { started: Math.max(...startedAt) - scaled, healthy: Math.max(...ids.map((id) => healthy.get(id)!.at)) - scaled, first: Math.min(...startedAt) - scaled };
+    const pooled = ids.reduce((n, id) => n + (healthy.get(id)!.timings.pooled ?? 0), 0);
+    return { started: Math.max(...startedAt) - scaled, healthy: Math.max(...ids.map((id) => healthy.get(id)!.at)) - scaled, first: Math.min(...startedAt) - scaled, pooled };
   };
-  const bursts: { started: number; healthy: number; first: number }[] = [];
+  const bursts: { started: number; healthy: number; first: number; pooled: number }[] = [];
   const bareBursts: number[] = [];
   const bareNetBursts: number[] = [];
   for (let k = 0; k < BURSTS; k++) {
@@ -176,14 +181,15 @@ try {
 
   const col = (key: keyof (typeof rounds)[number]): number => median(rounds.map((r) => (r[key] as number | undefined) ?? 0));
   const createStart = median(rounds.map((r) => (r.create ?? 0) + (r.start ?? 0)));
-  console.log(`\nagent: deploy accepted -> first instance healthy (image cached), median of ${ROUNDS} rounds, ms`);
+  console.log(`\nagent: deploy accepted -> first instance healthy (image cached), median of ${ROUNDS} rounds, ms; namespace pool of ${POOL}${POOL === DEFAULT_NETNS_POOL ? ' (the default)' : ` (the default is ${DEFAULT_NETNS_POOL})`}`);
+  console.log(`rounds that took a pooled namespace: ${rounds.filter((r) => r.pooled === 1).length} of ${rounds.length}; whole start path by round: ${rounds.map((r) => `${fmt(r.path ?? 0)}${r.pooled === 1 ? ' (pooled)' : ' (fresh)'}`).join(', ')}`);
   console.log('| phase | ms |');
   console.log('|---|---|');
   for (const [label, key] of [
     ['placement + event delivery + reports', 'placement'],
     ['instance spec', 'spec'],
     ['pull (cached) + root (overlaps the namespace and the secrets fetch)', 'pull'],
-    ['  network namespace made', 'netns'],
+    ['  network namespace made (or taken from the pool)', 'netns'],
     ['  network complete (from the same start; overlaps secrets, create, start)', 'network'],
     ['secrets stage', 'secrets'],
     ['runc create', 'create'],
@@ -206,7 +212,7 @@ try {
   console.log(`    (runc create + start through the driver alone: ${fmt(createStart)} ms = ${(createStart / bareOne).toFixed(2)}x bare)`);
   console.log(`(b) start rate, one scale request for ${BURST} new instances on one node (median of ${BURSTS} bursts): ${BURST} started in ${fmt(platformBurstStarted)} ms = ${rate(BURST, platformBurstStarted)}`);
   console.log(`    = ${(bareB / platformBurstStarted).toFixed(2)}x the bare rate (target >= 0.83x: ${verdict(bareB / platformBurstStarted >= 1 / 1.2)}); ${(bareNetB / platformBurstStarted).toFixed(2)}x the bare+net rate (target >= 0.83x: ${verdict(bareNetB / platformBurstStarted >= 1 / 1.2)})`);
-  console.log(`    each burst: ${bursts.map((b) => `${fmt(b.started)} started, ${fmt(b.healthy)} healthy, first started ${fmt(b.first)}`).join('; ')}`);
+  console.log(`    each burst: ${bursts.map((b) => `${fmt(b.started)} started (${b.pooled} of ${BURST} pooled), ${fmt(b.healthy)} healthy, first started ${fmt(b.first)}`).join('; ')}`);
   console.log(`(c) deploy accepted -> first healthy: ${fmt(col('total'))} ms, by phase in the table above`);
 } finally {
   if (h !== undefined) await h.close([agent]);

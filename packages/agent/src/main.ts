@@ -24,6 +24,7 @@ export const USAGE = `usage: platform-agent --control URL [--join-token TOKEN | 
   --heartbeat SECONDS      heartbeat interval (default 5); --resync SECONDS: full resync interval (default 30)
   --stop-grace SECONDS     SIGTERM to SIGKILL when stopping an instance (default 10)
   --max-concurrent-starts N  instance starts run at once on this node (default 8)
+  --netns-pool N           pre-made network namespaces kept ready for starts (default 4, 0 disables)
   --insecure-registry HOST a registry reached over plain HTTP (repeatable; loopback always is)`;
 
 function bad(message: string, hint: string): never {
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
     strict: true,
     options: {
       control: s, 'join-token': s, 'join-token-file': s, 'state-dir': s, 'node-name': s, subnet: s, 'reserved-memory': s, 'secrets-dir': s, 'admin-listen': s,
-      'cgroup-parent': s, 'runc-root': s, 'network-table': s, 'netns-prefix': s, 'interface-prefix': s, heartbeat: s, resync: s, 'stop-grace': s, 'max-concurrent-starts': s,
+      'cgroup-parent': s, 'runc-root': s, 'network-table': s, 'netns-prefix': s, 'interface-prefix': s, heartbeat: s, resync: s, 'stop-grace': s, 'max-concurrent-starts': s, 'netns-pool': s,
       'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' },
     },
   });
@@ -71,6 +72,8 @@ async function main(argv: string[]): Promise<void> {
   const memoryBytes = os.totalmem();
   if (reserved.bytes >= memoryBytes) bad(`--reserved-memory is not less than the host's memory (${memoryBytes} bytes)`, 'reserve less');
   const maxConcurrentStarts = positiveInteger(v['max-concurrent-starts'], 8, '--max-concurrent-starts');
+  const netnsPool = Number(v['netns-pool'] ?? 4);
+  if (!Number.isSafeInteger(netnsPool) || netnsPool < 0 || netnsPool > 64) bad('--netns-pool must be a whole number from 0 to 64', 'e.g. --netns-pool 4, or 0 to disable the pool');
   const log = (line: string): void => console.error(`platform-agent: ${line}`);
   const running = await startAgent({
     ...(v.control === undefined ? {} : { control: v.control }),
@@ -90,6 +93,7 @@ async function main(argv: string[]): Promise<void> {
     resyncMs: seconds(v.resync, 30, '--resync'),
     stopGraceMs: seconds(v['stop-grace'], 10, '--stop-grace'),
     maxConcurrentStarts,
+    netnsPool,
     plainHttpRegistries: v['insecure-registry'] ?? [],
     log,
   });

@@ -161,6 +161,11 @@ export class Agent {
     await this.#pass;
   }
 
+  /** No instance is starting or waiting for a start slot: background work (the namespace pool's refill) may run. */
+  get startsIdle(): boolean {
+    return !this.#stopped && this.#starting.size === 0 && this.#slots.busy === 0 && this.#slots.waiting === 0;
+  }
+
   /** Stops timers, health checks and the stream. Instances keep running: a new agent adopts them. */
   async stop(): Promise<void> {
     this.#stopped = true;

@@ -18,6 +18,12 @@ import { loadIdentity, saveIdentity } from './identity.ts';
 import { InstanceStarter, type PhaseTimings } from './instance-starter.ts';
 import { RecordStore } from './records.ts';
 
+/**
+ * Pre-made namespaces per node: a single start or a rolling deploy's batch takes pooled ones; a larger burst
+ * takes these and makes the rest. Each is a namespace and a veth pair (kernel memory only, no process).
+ */
+export const DEFAULT_NETNS_POOL = 4;
+
 export interface AgentConfig {
   /** Needed at the first start; later the one in node.json is used unless given. */
   readonly control?: string;
@@ -41,6 +47,8 @@ export interface AgentConfig {
   readonly stopGraceMs?: number;
   /** Instance starts at once (default 8, see PERFORMANCE.md). */
   readonly maxConcurrentStarts?: number;
+  /** Pre-made network namespaces kept ready (default 4, 0 disables; see ../network/README.md). */
+  readonly netnsPool?: number;
   readonly pollMs?: number;
   readonly plainHttpRegistries?: readonly string[];
   readonly log?: (line: string) => void;
@@ -94,10 +102,11 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
 
   const plain = new Set(config.plainHttpRegistries ?? []);
   const puller = new ImagePuller(new RegistryClient({ plainHttp: (host) => plain.has(host) || /^(127\.|localhost(:|$)|\[::1\])/.test(host) }), path.join(config.stateDir, 'images'));
-  const network = new RoutedInstanceNetwork();
+  let agent: Agent | undefined;
+  // Refilled only while the agent starts nothing (never before it has adopted what it found).
+  const network = new RoutedInstanceNetwork({ poolSize: config.netnsPool ?? DEFAULT_NETNS_POOL, poolIdle: () => agent?.startsIdle ?? false, log });
   await network.setupNode({ subnet: config.subnet, table: config.table, netnsPrefix: config.netnsPrefix, interfacePrefix: config.interfacePrefix, stateDir: path.join(config.stateDir, 'network') });
   const layout = await detectCgroupLayout('/');
-  let agent: Agent | undefined;
   const early: [string, Parameters<Agent['handleExit']>[1]][] = [];
   const driver = await createRuncDriver({
     stateDir: path.join(config.stateDir, 'runtime'),
@@ -138,6 +147,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     agent: running, node: config.nodeName, adminUrl, adminToken: token, adoption, driver,
     async close() {
       await running.stop();
+      await network.closePool();
       await starter.close().catch(() => undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -19,9 +19,10 @@ import { PullReporter } from './pull-report.ts';
 export type StartPhase = 'pull' | 'network' | 'secrets' | 'create' | 'start';
 /**
  * `netns`: until the namespace exists (the rest of `network` overlaps secrets, create and start); `path`: the
- * whole start, spec fetch to running process, as one wall-clock span (the phases overlap).
+ * whole start, spec fetch to running process, as one wall-clock span (the phases overlap); `pooled`: 1 when
+ * the namespace was taken from the node's pool, else 0 (a count, so a burst's sum says how many were).
  */
-export type PhaseTimings = Partial<Record<StartPhase | 'netns' | 'spec' | 'health' | 'path', number>>;
+export type PhaseTimings = Partial<Record<StartPhase | 'netns' | 'pooled' | 'spec' | 'health' | 'path', number>>;
 
 export interface InstanceStarterDeps {
   readonly control: ControlPlane;
@@ -84,6 +85,7 @@ export class InstanceStarter {
       const t0 = performance.now();
       const network_ = network.attachStaged(plan.id, plan.org).then((staged) => {
         timings.netns = performance.now() - t0;
+        timings.pooled = staged.pooled === true ? 1 : 0;
         plumbed = staged.complete.finally(() => {
           timings.network = performance.now() - t0;
         });

@@ -82,3 +82,20 @@ test('the state file round-trips, starts empty, and a corrupt or foreign file is
   const mismatched = { ...state, allocations: [{ ...state.allocations[0], address: '10.88.0.9' }] };
   await assert.rejects(corrupt(JSON.stringify(mismatched)), { code: 'TRC_NETWORK_STATE_INVALID' });
 });
+
+test('an allocation keeps the pooled names it took; a state file giving one pooled namespace to two instances is refused', async () => {
+  const subnet = parseSubnet('10.88.0.0/16');
+  const dir = path.join(work, 'pooled');
+  const pooled = { netns: 'trc-_p0', hostInterface: 'trcv_0' };
+  const { state, allocation } = allocate(subnet, emptyIpamState(subnet), 'web-1', 'org-a', pooled);
+  assert.equal(allocation.netns, 'trc-_p0');
+  assert.equal(allocation.hostInterface, 'trcv_0');
+  await saveIpamState(dir, state);
+  assert.deepEqual(await loadIpamState(dir, subnet), state);
+  const twice = allocate(subnet, state, 'web-2', 'org-a', pooled).state;
+  writeFileSync(path.join(dir, IPAM_FILE), JSON.stringify(twice));
+  await assert.rejects(loadIpamState(dir, subnet), { code: 'TRC_NETWORK_STATE_INVALID' });
+  const half = { ...state, allocations: [{ ...state.allocations[0], hostInterface: undefined }] };
+  writeFileSync(path.join(dir, IPAM_FILE), JSON.stringify(half));
+  await assert.rejects(loadIpamState(dir, subnet), { code: 'TRC_NETWORK_STATE_INVALID' });
+});

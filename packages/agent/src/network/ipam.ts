@@ -17,8 +17,18 @@ export interface Allocation {
   readonly instanceId: string;
   readonly orgId: string;
   readonly address: string;
-  /** Offset of the address from the network address; also names the host-side interface. */
+  /** Offset of the address from the network address; also names the host-side interface unless `hostInterface` is set. */
   readonly offset: number;
+  /** Set when the instance took a pre-made namespace from the pool: its namespace's name (else derived from the id). */
+  readonly netns?: string;
+  /** Set with `netns`: the pooled veth's host side (else derived from the offset). */
+  readonly hostInterface?: string;
+}
+
+/** The names of a pre-made namespace and its veth's host side, kept in the allocation that takes it. */
+export interface PooledNames {
+  readonly netns: string;
+  readonly hostInterface: string;
 }
 
 export interface IpamState {
@@ -62,7 +72,7 @@ export function emptyIpamState(subnet: Subnet): IpamState {
  * Gives the instance an address, or returns its existing one when it already has one for the same org.
  * Throws TRC_NETWORK_INSTANCE_CONFLICT for another org and TRC_NETWORK_ADDRESSES_EXHAUSTED when full.
  */
-export function allocate(subnet: Subnet, state: IpamState, instanceId: string, orgId: string): { state: IpamState; allocation: Allocation } {
+export function allocate(subnet: Subnet, state: IpamState, instanceId: string, orgId: string, pooled?: PooledNames): { state: IpamState; allocation: Allocation } {
   const existing = state.allocations.find((a) => a.instanceId === instanceId);
   if (existing !== undefined) {
     if (existing.orgId === orgId) return { state, allocation: existing };
@@ -75,7 +85,7 @@ export function allocate(subnet: Subnet, state: IpamState, instanceId: string, o
   for (let i = 0; i < span; i++) {
     const offset = first + ((start - first + i) % span);
     if (used.has(offset)) continue;
-    const allocation: Allocation = { instanceId, orgId, address: formatIPv4(subnet.network + offset), offset };
+    const allocation: Allocation = { instanceId, orgId, address: formatIPv4(subnet.network + offset), offset, ...(pooled === undefined ? {} : { netns: pooled.netns, hostInterface: pooled.hostInterface }) };
     const allocations = [...state.allocations, allocation].sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
     return { state: { subnet: state.subnet, cursor: offset === last ? first : offset + 1, allocations }, allocation };
   }
@@ -101,18 +111,24 @@ export function checkIpamState(subnet: Subnet, value: unknown): IpamState {
   if (!Array.isArray(v.allocations)) throw invalidState('has no allocations list');
   const ids = new Set<string>();
   const offsets = new Set<number>();
+  const pooledNames = new Set<string>();
   const allocations: Allocation[] = [];
   for (const a of v.allocations as unknown[]) {
     const r = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
-    const { instanceId, orgId, offset } = r;
+    const { instanceId, orgId, offset, netns, hostInterface } = r;
     if (typeof instanceId !== 'string' || typeof orgId !== 'string' || typeof offset !== 'number' || !Number.isInteger(offset) || offset < first || offset > last) {
       throw invalidState('has an allocation that is not an instance, an org and an offset inside the subnet');
     }
+    if ((netns === undefined) !== (hostInterface === undefined) || (netns !== undefined && (typeof netns !== 'string' || typeof hostInterface !== 'string'))) {
+      throw invalidState(`has pooled names that are not a namespace and an interface (instance ${instanceId})`);
+    }
     if (r.address !== formatIPv4(subnet.network + offset)) throw invalidState(`has an address that does not match its offset (instance ${instanceId})`);
     if (ids.has(instanceId) || offsets.has(offset)) throw invalidState(`gives an instance or an address twice (instance ${instanceId})`);
+    if (typeof netns === 'string' && (pooledNames.has(netns) || pooledNames.has(`if:${hostInterface as string}`))) throw invalidState(`gives a pooled namespace twice (instance ${instanceId})`);
+    if (typeof netns === 'string') pooledNames.add(netns).add(`if:${hostInterface as string}`);
     ids.add(instanceId);
     offsets.add(offset);
-    allocations.push({ instanceId, orgId, address: r.address, offset });
+    allocations.push({ instanceId, orgId, address: r.address, offset, ...(typeof netns === 'string' && typeof hostInterface === 'string' ? { netns, hostInterface } : {}) });
   }
   allocations.sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
   return { subnet: subnet.cidr, cursor: v.cursor as number, allocations };

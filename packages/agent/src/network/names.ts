@@ -31,3 +31,24 @@ export function hostInterfaceName(config: NodeNetworkConfig, offset: number): st
 export function netnsName(config: NodeNetworkConfig, instanceId: string): string {
   return `${config.netnsPrefix}${instanceId}`;
 }
+
+/**
+ * A pooled namespace: `_` cannot start an instance id, so `<prefix>_p<k>` is never an instance's own name;
+ * its veth's host side is `<interfacePrefix>_<k>` (base-36 offsets have no `_`). Both match the ruleset's
+ * `<interfacePrefix>*` drops until an attach lists the interface with its address.
+ */
+export function poolNetnsName(config: NodeNetworkConfig, k: number): string {
+  return `${config.netnsPrefix}_p${k.toString(36)}`;
+}
+
+export function poolInterfaceName(config: NodeNetworkConfig, k: number): string {
+  return `${config.interfacePrefix}_${k.toString(36)}`;
+}
+
+/** The pool slot a namespace name belongs to, or undefined when it is not a pool entry's. */
+export function poolSlotOf(config: NodeNetworkConfig, netns: string): number | undefined {
+  const head = `${config.netnsPrefix}_p`;
+  if (!netns.startsWith(head)) return undefined;
+  const k = Number.parseInt(netns.slice(head.length), 36);
+  return Number.isInteger(k) && poolNetnsName(config, k) === netns ? k : undefined;
+}

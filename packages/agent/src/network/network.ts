@@ -33,6 +33,8 @@ export interface InstanceAttachment {
 export interface StagedAttachment {
   /** Its `netnsPath` exists already: a runtime may join it at once. */
   readonly attachment: InstanceAttachment;
+  /** The namespace was taken ready-made from the node's pool rather than made for this attach. */
+  readonly pooled?: boolean;
   /**
    * Resolves once the instance is reachable (what attach() resolves with); rejects with the attach error after
    * undoing it, namespace and allocation included. Already observed: nobody awaiting it is no unhandled rejection.

@@ -8,9 +8,10 @@ import type { ProcessRunner } from '../../spawn/runner.ts';
 import { defaultRunner } from '../../spawn/shell-runner.ts';
 import { Batcher } from '../../spawn/batcher.ts';
 import { mustRun, runCommand, type Tool } from '../command.ts';
-import { allocate, parseSubnet, release, type Allocation, type IpamState, type Subnet } from '../ipam.ts';
+import { allocate, parseSubnet, release, type Allocation, type IpamState, type PooledNames, type Subnet } from '../ipam.ts';
 import { loadIpamState, saveIpamState } from '../ipam-file.ts';
-import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName } from '../names.ts';
+import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName, poolInterfaceName, poolNetnsName, poolSlotOf } from '../names.ts';
+import { NamespacePool, type PoolEntry } from './namespace-pool.ts';
 import { applyRuleset, deleteTable, runNftScript } from '../nft.ts';
 import { orgNumbers, renderAttach, renderDetach, type RulesetInstance } from '../ruleset.ts';
 import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport, StagedAttachment } from '../network.ts';
@@ -25,6 +26,13 @@ export interface RoutedNetworkOptions {
   readonly sysClassNet?: string;
   /** What runs `ip` and `nft`; default the agent's spawn helper. */
   readonly runner?: ProcessRunner;
+  /** Pre-made namespaces to keep ready (see namespace-pool.ts); default 0: none. */
+  readonly poolSize?: number;
+  /** Quiet time before the pool is refilled after attaches; default 300 ms. */
+  readonly poolDelayMs?: number;
+  /** Whether the node starts nothing now (the agent's start slots are idle); the pool refills only then. */
+  readonly poolIdle?: () => boolean;
+  readonly log?: (line: string) => void;
 }
 
 interface Node {
@@ -56,6 +64,9 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   #attaching = new Map<string, Promise<StagedAttachment>>();
   /** Attaches past the queue, making their devices and set elements. */
   #outside = new Map<string, Promise<InstanceAttachment>>();
+  readonly #pool: NamespacePool;
+  /** Pool entries taken by attaches still allocating: namespacePath() names them already. */
+  readonly #reserved = new Map<string, PoolEntry>();
   /** An org's set and rule while its first attach makes them. */
   #orgCreating = new Map<string, Promise<unknown>>();
   /**
@@ -80,6 +91,39 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     this.#nft = { file: options.nft ?? '/usr/sbin/nft', runner };
     this.#procSys = options.procSys ?? '/proc/sys';
     this.#sysClassNet = options.sysClassNet ?? '/sys/class/net';
+    const idle = options.poolIdle ?? (() => true);
+    this.#pool = new NamespacePool({
+      size: options.poolSize ?? 0,
+      delayMs: options.poolDelayMs ?? 300,
+      names: (k) => ({ netns: poolNetnsName(this.#ready().config, k), hostInterface: poolInterfaceName(this.#ready().config, k) }),
+      taken: () => new Set([...this.#ready().state.allocations.flatMap((a) => {
+        const k = a.netns === undefined ? undefined : poolSlotOf(this.#ready().config, a.netns);
+        return k === undefined ? [] : [k];
+      }), ...[...this.#reserved.values()].map((e) => e.slot)]),
+      make: (entry) => this.#makePoolEntry(entry),
+      idle: () => this.#attaching.size === 0 && this.#outside.size === 0 && idle(),
+      ...(options.log === undefined ? {} : { log: options.log }),
+    });
+  }
+
+  /** Pre-made namespaces ready to be taken. */
+  get pooled(): number {
+    return this.#pool.ready.length;
+  }
+
+  /** Fills the pool now (tests, benchmarks); otherwise it refills by itself when the node is idle. */
+  fillPool(): Promise<void> {
+    return this.#pool.fill();
+  }
+
+  /**
+   * Stops refilling (the agent is stopping) once any entry being made is done. The entries stay on the host
+   * until the next agent's reconcile deletes them, like everything of ours no allocation explains.
+   */
+  async closePool(): Promise<void> {
+    const making = this.#pool.making();
+    this.#pool.close();
+    await Promise.allSettled(making);
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -91,7 +135,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   /** In the queue, once no attach is making devices or set elements outside it. */
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return this.#serial(async () => {
-      await Promise.allSettled([...this.#outside.values()]);
+      await Promise.allSettled([...this.#outside.values(), ...this.#pool.making()]);
       return fn();
     });
   }
@@ -108,6 +152,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       const state = await loadIpamState(config.stateDir, subnet);
       this.#node = { config, subnet, state };
       await this.#applyRules();
+      this.#pool.schedule();
     });
   }
 
@@ -129,39 +174,94 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   attachStaged(instanceId: string, orgId: string): Promise<StagedAttachment> {
     const pending = this.#attaching.get(instanceId);
     if (pending !== undefined) return pending;
+    // Taken now, so namespacePath() names it from this call on; one entry never goes to two attaches.
+    const pooled = this.#node?.state.allocations.some((a) => a.instanceId === instanceId) === false ? this.#pool.take() : undefined;
+    if (pooled !== undefined) this.#reserved.set(instanceId, pooled);
     let handOut: (staged: Promise<StagedAttachment>) => void = () => undefined;
     const done = new Promise<StagedAttachment>((resolve) => (handOut = resolve));
     this.#serial(async (): Promise<void> => {
-      checkInstanceId(instanceId);
+      let allocated: { state: IpamState; allocation: Allocation };
       const node = this.#ready();
-      const { state, allocation } = allocate(node.subnet, node.state, instanceId, orgId);
+      try {
+        checkInstanceId(instanceId);
+        allocated = allocate(node.subnet, node.state, instanceId, orgId, pooled);
+      } catch (error) {
+        this.#unreserve(instanceId, pooled, true);
+        throw error;
+      }
+      const { state, allocation } = allocated;
       const attachment = this.#attachment(allocation);
       if (state === node.state) {
+        this.#unreserve(instanceId, pooled, true);
         handOut(Promise.resolve({ attachment, complete: Promise.resolve(attachment) }));
         return;
       }
-      const namespace = this.#makeNamespace(allocation);
+      // A pooled namespace exists already: only the address, routes and rules are left to make.
+      const namespace = pooled === undefined ? this.#makeNamespace(allocation) : Promise.resolve();
       namespace.catch(() => undefined);
       const saved = this.#save(state);
       saved.catch(() => undefined);
       const known = this.#orgSets.get(orgId);
       const n = known ?? Math.max(-1, ...this.#orgSets.values()) + 1;
       this.#orgSets.set(orgId, n);
-      const complete = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId), namespace, saved);
+      const complete = this.#attachOutside(allocation, { n, newOrg: known === undefined }, this.#orgCreating.get(orgId), namespace, saved, pooled !== undefined);
       complete.catch(() => undefined);
+      // Reserved until the allocation naming the entry is the node's state (saved, within complete).
+      complete.then(() => this.#unreserve(instanceId, pooled, false), () => this.#unreserve(instanceId, pooled, false));
       this.#outside.set(instanceId, complete);
       // A namespace that could not be made fails the staged attach with the attach's own error, once undone.
-      handOut(namespace.then(() => ({ attachment, complete }), () => complete.then(() => ({ attachment, complete }))));
+      const staged = { attachment, complete, pooled: pooled !== undefined };
+      handOut(namespace.then(() => staged, () => complete.then(() => staged)));
       // The queue holds until the state is on disk: the next allocation starts from it.
       await saved.catch(() => undefined);
     }).catch((error: unknown) => handOut(Promise.reject(error)));
     this.#attaching.set(instanceId, done);
     const forget = (): void => {
       if (this.#attaching.get(instanceId) === done) this.#attaching.delete(instanceId);
+      this.#pool.schedule();
     };
     // Forgotten once complete: until then a second attach gets this one.
     done.then((staged) => staged.complete).then(forget, forget);
     return done;
+  }
+
+  /** Once the allocation naming the entry is saved or undone, or when not used (back to the pool, untouched). */
+  #unreserve(instanceId: string, pooled: PoolEntry | undefined, giveBack: boolean): void {
+    if (pooled === undefined) return;
+    if (this.#reserved.get(instanceId) === pooled) this.#reserved.delete(instanceId);
+    if (giveBack) this.#pool.giveBack(pooled);
+  }
+
+  /**
+   * A pool entry: namespace, veth pair, the host side up with the gateway address and its sysctls, `lo` and
+   * `eth0` up. Nothing depends on an instance: no address, route or nft element (its traffic is dropped
+   * until an attach lists it). Whatever a failed earlier try left under its names goes first.
+   */
+  async #makePoolEntry(entry: PoolEntry): Promise<void> {
+    const { subnet } = this.#ready();
+    await this.#unplumbNames(entry, true);
+    await this.#batch([
+      `netns add ${entry.netns}`,
+      `link add ${entry.hostInterface} type veth peer name eth0 netns ${entry.netns}`,
+      `addr add ${subnet.gateway}/32 dev ${entry.hostInterface}`,
+      `link set dev ${entry.hostInterface} up`,
+    ]);
+    await Promise.all([
+      writeFile(path.join(this.#procSys, 'net/ipv4/conf', entry.hostInterface, 'forwarding'), '1'),
+      writeFile(path.join(this.#procSys, 'net/ipv6/conf', entry.hostInterface, 'disable_ipv6'), '1').catch(() => undefined),
+      this.#batch(['link set dev lo up', 'link set dev eth0 up'], entry.netns),
+    ]);
+  }
+
+  /** What a pooled namespace still needs: the host route and, inside, the address and routes. */
+  async #finishPooled(a: Allocation): Promise<void> {
+    const { subnet } = this.#ready();
+    const gw = subnet.gateway;
+    const host = this.#hostIf(a);
+    await Promise.all([
+      this.#batch([`route add ${a.address}/32 dev ${host} scope link src ${gw}`]),
+      this.#batch([`addr add ${a.address}/32 dev eth0`, `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], this.#nsName(a)),
+    ]);
   }
 
   /**
@@ -173,7 +273,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     await this.#hostSide(allocation, true);
   }
 
-  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>, saved: Promise<void>): Promise<InstanceAttachment> {
+  async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>, saved: Promise<void>, pooled: boolean): Promise<InstanceAttachment> {
     // The rules and the devices are made at the same time: until its set elements exist, an interface's
     // packets are dropped (prerouting knows only listed sources; between_instances only listed orgs). An org's
     // set and accept rule are made once, by its first attach; the org's other attaches add to them after.
@@ -187,7 +287,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         rules,
         (async () => {
           await namespace;
-          await this.#namespaceSide(allocation);
+          await (pooled ? this.#finishPooled(allocation) : this.#namespaceSide(allocation));
         })(),
         saved,
       ]);
@@ -212,7 +312,9 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   }
 
   namespacePath(instanceId: string): string {
-    return path.join(NETNS_DIR, netnsName(this.#ready().config, instanceId));
+    const node = this.#ready();
+    const pooled = this.#reserved.get(instanceId)?.netns ?? node.state.allocations.find((a) => a.instanceId === instanceId)?.netns;
+    return path.join(NETNS_DIR, pooled ?? netnsName(node.config, instanceId));
   }
 
   detach(instanceId: string): Promise<void> {
@@ -222,6 +324,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       if (allocation === undefined) return;
       await this.#unplumb(allocation);
       await this.#save(release(node.state, instanceId));
+      this.#pool.schedule();
       const org = this.#orgSets.get(allocation.orgId);
       // Elements missing from the table (someone flushed it) fail the delete: the full ruleset repairs that.
       if (org === undefined) await this.#applyRules();
@@ -239,9 +342,9 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       const lost: string[] = [];
       for (const a of node.state.allocations) {
         const org = liveOrg.get(a.instanceId);
-        const nsThere = await exists(path.join(NETNS_DIR, netnsName(node.config, a.instanceId)));
+        const nsThere = await exists(path.join(NETNS_DIR, this.#nsName(a)));
         if (org === a.orgId && nsThere) {
-          if (!(await this.#linkExists(hostInterfaceName(node.config, a.offset)))) await this.#plumb(a);
+          if (!(await this.#linkExists(this.#hostIf(a)))) await this.#plumb(a);
           kept.push(this.#attachment(a));
           continue;
         }
@@ -250,8 +353,11 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         (org === undefined ? removed : lost).push(a.instanceId);
       }
       const unknown = live.filter((l) => !attached.has(l.instanceId)).map((l) => l.instanceId);
+      // Pool entries a previous agent left are deleted, never taken again: which of them it handed out last
+      // is not known for certain, and no entry may serve two instances.
       const orphans = await this.#removeOrphans();
       await this.#applyRules();
+      this.#pool.schedule();
       return { kept, removed, lost, unknown, orphans };
     });
   }
@@ -262,6 +368,8 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   }
 
   teardownNode(): Promise<void> {
+    // The pool's entries become orphans, deleted below with the rest.
+    this.#pool.close();
     return this.#exclusive(async () => {
       const node = this.#ready();
       for (const a of node.state.allocations) {
@@ -278,10 +386,10 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     return {
       instanceId: a.instanceId,
       orgId: a.orgId,
-      netnsPath: path.join(NETNS_DIR, netnsName(config, a.instanceId)),
+      netnsPath: path.join(NETNS_DIR, a.netns ?? netnsName(config, a.instanceId)),
       address: a.address,
       gateway: subnet.gateway,
-      hostInterface: hostInterfaceName(config, a.offset),
+      hostInterface: a.hostInterface ?? hostInterfaceName(config, a.offset),
     };
   }
 
@@ -292,7 +400,15 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   }
 
   #rulesetInstance(a: Allocation): RulesetInstance {
-    return { hostInterface: hostInterfaceName(this.#ready().config, a.offset), address: a.address, orgId: a.orgId };
+    return { hostInterface: this.#hostIf(a), address: a.address, orgId: a.orgId };
+  }
+
+  #hostIf(a: Allocation): string {
+    return a.hostInterface ?? hostInterfaceName(this.#ready().config, a.offset);
+  }
+
+  #nsName(a: Allocation): string {
+    return a.netns ?? netnsName(this.#ready().config, a.instanceId);
   }
 
   /** The whole table from the allocations (setup, reconcile, repair). */
@@ -337,9 +453,9 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
 
   /** Two `ip -batch` runs instead of a dozen `ip` processes: this one (namespace, pair, host side), then the namespace side. */
   async #hostSide(a: Allocation, withNamespace: boolean): Promise<void> {
-    const { config, subnet } = this.#ready();
-    const ns = netnsName(config, a.instanceId);
-    const host = hostInterfaceName(config, a.offset);
+    const { subnet } = this.#ready();
+    const ns = this.#nsName(a);
+    const host = this.#hostIf(a);
     const gw = subnet.gateway;
     await this.#batch([
       ...(withNamespace ? [`netns add ${ns}`] : []),
@@ -355,30 +471,33 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
    * link-local address, which prerouting drops like all IPv6 from it.
    */
   async #namespaceSide(a: Allocation): Promise<void> {
-    const { config, subnet } = this.#ready();
-    const host = hostInterfaceName(config, a.offset);
+    const { subnet } = this.#ready();
+    const host = this.#hostIf(a);
     const gw = subnet.gateway;
     await Promise.all([
       writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1'),
       writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined),
-      this.#batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], netnsName(config, a.instanceId)),
+      this.#batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], this.#nsName(a)),
     ]);
   }
 
   /** Deletes the instance's interface (both ends, its route with it) and namespace, whichever exist. */
-  async #unplumb(a: Allocation, fast = false): Promise<void> {
-    const { config } = this.#ready();
-    const host = hostInterfaceName(config, a.offset);
-    if (await this.#linkExists(host, fast)) await mustRun(this.#ip, ['link', 'del', 'dev', host]);
-    const ns = netnsName(config, a.instanceId);
-    if (await exists(path.join(NETNS_DIR, ns))) await mustRun(this.#ip, ['netns', 'del', ns]);
+  #unplumb(a: Allocation, fast = false): Promise<void> {
+    return this.#unplumbNames({ netns: this.#nsName(a), hostInterface: this.#hostIf(a) }, fast);
+  }
+
+  async #unplumbNames(names: PooledNames, fast: boolean): Promise<void> {
+    if (await this.#linkExists(names.hostInterface, fast)) await mustRun(this.#ip, ['link', 'del', 'dev', names.hostInterface]);
+    if (await exists(path.join(NETNS_DIR, names.netns))) await mustRun(this.#ip, ['netns', 'del', names.netns]);
   }
 
   /** Namespaces and veth interfaces carrying our prefixes that no allocation accounts for. */
   async #removeOrphans(): Promise<string[]> {
     const { config, state } = this.#ready();
-    const namespaces = new Set(state.allocations.map((a) => netnsName(config, a.instanceId)));
-    const interfaces = new Set(state.allocations.map((a) => hostInterfaceName(config, a.offset)));
+    // The pool's entries, and those taken by attaches not yet allocated, are not orphans.
+    const pool = [...[...this.#pool.slots()].map((k) => ({ netns: poolNetnsName(config, k), hostInterface: poolInterfaceName(config, k) })), ...this.#reserved.values()];
+    const namespaces = new Set([...state.allocations.map((a) => this.#nsName(a)), ...pool.map((e) => e.netns)]);
+    const interfaces = new Set([...state.allocations.map((a) => this.#hostIf(a)), ...pool.map((e) => e.hostInterface)]);
     const orphans: string[] = [];
     const links = JSON.parse(await mustRun(this.#ip, ['-j', 'link', 'show', 'type', 'veth'])) as { ifname: string }[];
     for (const { ifname } of links) {
