@@ -62,6 +62,7 @@ export interface RunningAgent {
   readonly adminToken: string;
   readonly adoption: AdoptionSummary;
   readonly driver: RuncDriver;
+  readonly network: RoutedInstanceNetwork;
   /** Stops the agent, its timers and endpoint; instances keep running. */
   close(): Promise<void>;
 }
@@ -144,7 +145,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   await agent.run();
   const running = agent;
   return {
-    agent: running, node: config.nodeName, adminUrl, adminToken: token, adoption, driver,
+    agent: running, node: config.nodeName, adminUrl, adminToken: token, adoption, driver, network,
     async close() {
       await running.stop();
       await network.closePool();
