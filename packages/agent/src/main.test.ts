@@ -21,7 +21,7 @@ function run(args: readonly string[]): Promise<{ status: number; stdout: string;
 test('platform-agent --help documents its options', async () => {
   const r = await run(['--help']);
   assert.equal(r.status, 0);
-  for (const option of ['--control', '--join-token', '--join-token-file', '--state-dir', '--node-name', '--subnet', '--reserved-memory', '--secrets-dir', '--admin-listen', '--resync', '--max-concurrent-starts']) assert.match(r.stdout, new RegExp(`${option} `));
+  for (const option of ['--control', '--join-token', '--join-token-file', '--state-dir', '--node-name', '--subnet', '--reserved-memory', '--secrets-dir', '--admin-listen', '--resync', '--max-concurrent-starts', '--netns-pool']) assert.match(r.stdout, new RegExp(`${option} `));
 });
 
 test('--max-concurrent-starts takes a whole number of at least 1, refused with exit 2 before anything is stored', async () => {
@@ -30,6 +30,16 @@ test('--max-concurrent-starts takes a whole number of at least 1, refused with e
     const r = await run([`--max-concurrent-starts=${value}`, '--state-dir', stateDir, '--node-name', 'n1']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^TRC_AGENT_CONFIG_INVALID: --max-concurrent-starts must be a whole number of at least 1/);
+    assert.equal(existsSync(stateDir), false);
+  }
+});
+
+test('--netns-pool takes a whole number from 0 to 64, refused with exit 2 before anything is stored', async () => {
+  for (const value of ['-1', '65', '1.5', 'many']) {
+    const stateDir = path.join(work, `pool-${value}`);
+    const r = await run([`--netns-pool=${value}`, '--state-dir', stateDir, '--node-name', 'n1']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^TRC_AGENT_CONFIG_INVALID: --netns-pool must be a whole number from 0 to 64/);
     assert.equal(existsSync(stateDir), false);
   }
 });
