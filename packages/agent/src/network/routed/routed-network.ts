@@ -1,17 +1,18 @@
 // InstanceNetwork with one veth pair and one /32 route per instance, no bridge: every packet between
 // instances is routed by the host and so passes TRC's nftables forward chain (see ../README.md).
-import { access, readdir, writeFile } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { checkInstanceId } from '../../runtime/runtime.ts';
 import type { ProcessRunner } from '../../spawn/runner.ts';
 import { defaultRunner } from '../../spawn/shell-runner.ts';
 import { Batcher } from '../../spawn/batcher.ts';
-import { mustRun, runCommand, type Tool } from '../command.ts';
-import { allocate, parseSubnet, release, type Allocation, type IpamState, type PooledNames, type Subnet } from '../ipam.ts';
+import { mustRun, type Tool } from '../command.ts';
+import { allocate, parseSubnet, release, type Allocation, type IpamState, type Subnet } from '../ipam.ts';
 import { loadIpamState, saveIpamState } from '../ipam-file.ts';
 import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName, poolInterfaceName, poolNetnsName, poolSlotOf } from '../names.ts';
 import { NamespacePool, type PoolEntry } from './namespace-pool.ts';
+import { VethDevices, type DeviceNames } from './devices.ts';
 import { applyRuleset, deleteTable, runNftScript } from '../nft.ts';
 import { orgNumbers, renderAttach, renderDetach, type RulesetInstance } from '../ruleset.ts';
 import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport, StagedAttachment } from '../network.ts';
@@ -53,8 +54,7 @@ async function exists(file: string): Promise<boolean> {
 export class RoutedInstanceNetwork implements InstanceNetwork {
   readonly #ip: Tool;
   readonly #nft: Tool;
-  readonly #procSys: string;
-  readonly #sysClassNet: string;
+  readonly #dev: VethDevices;
   #node: Node | undefined;
   /** Each org's set number in the live table (see ruleset.ts); an org keeps its set until the next full ruleset. */
   #orgSets = new Map<string, number>();
@@ -89,8 +89,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     const runner = options.runner ?? defaultRunner();
     this.#ip = { file: options.ip ?? '/usr/sbin/ip', runner };
     this.#nft = { file: options.nft ?? '/usr/sbin/nft', runner };
-    this.#procSys = options.procSys ?? '/proc/sys';
-    this.#sysClassNet = options.sysClassNet ?? '/sys/class/net';
+    this.#dev = new VethDevices(this.#ip, options.procSys ?? '/proc/sys', options.sysClassNet ?? '/sys/class/net');
     const idle = options.poolIdle ?? (() => true);
     this.#pool = new NamespacePool({
       size: options.poolSize ?? 0,
@@ -100,7 +99,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         const k = a.netns === undefined ? undefined : poolSlotOf(this.#ready().config, a.netns);
         return k === undefined ? [] : [k];
       }), ...[...this.#reserved.values()].map((e) => e.slot)]),
-      make: (entry) => this.#makePoolEntry(entry),
+      make: (entry) => this.#dev.makePoolEntry(entry, this.#ready().subnet.gateway),
       idle: () => this.#attaching.size === 0 && this.#outside.size === 0 && idle(),
       ...(options.log === undefined ? {} : { log: options.log }),
     });
@@ -233,44 +232,12 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
   }
 
   /**
-   * A pool entry: namespace, veth pair, the host side up with the gateway address and its sysctls, `lo` and
-   * `eth0` up. Nothing depends on an instance: no address, route or nft element (its traffic is dropped
-   * until an attach lists it). Whatever a failed earlier try left under its names goes first.
-   */
-  async #makePoolEntry(entry: PoolEntry): Promise<void> {
-    const { subnet } = this.#ready();
-    await this.#unplumbNames(entry, true);
-    await this.#batch([
-      `netns add ${entry.netns}`,
-      `link add ${entry.hostInterface} type veth peer name eth0 netns ${entry.netns}`,
-      `addr add ${subnet.gateway}/32 dev ${entry.hostInterface}`,
-      `link set dev ${entry.hostInterface} up`,
-    ]);
-    await Promise.all([
-      writeFile(path.join(this.#procSys, 'net/ipv4/conf', entry.hostInterface, 'forwarding'), '1'),
-      writeFile(path.join(this.#procSys, 'net/ipv6/conf', entry.hostInterface, 'disable_ipv6'), '1').catch(() => undefined),
-      this.#batch(['link set dev lo up', 'link set dev eth0 up'], entry.netns),
-    ]);
-  }
-
-  /** What a pooled namespace still needs: the host route and, inside, the address and routes. */
-  async #finishPooled(a: Allocation): Promise<void> {
-    const { subnet } = this.#ready();
-    const gw = subnet.gateway;
-    const host = this.#hostIf(a);
-    await Promise.all([
-      this.#batch([`route add ${a.address}/32 dev ${host} scope link src ${gw}`]),
-      this.#batch([`addr add ${a.address}/32 dev eth0`, `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], this.#nsName(a)),
-    ]);
-  }
-
-  /**
    * The instance's namespace with the veth pair and its host side (one `ip` process), after removing what a
    * crash mid-attach may have left under its names.
    */
   async #makeNamespace(allocation: Allocation): Promise<void> {
     await this.#unplumb(allocation, true);
-    await this.#hostSide(allocation, true);
+    await this.#dev.hostSide(this.#names(allocation), allocation.address, this.#ready().subnet.gateway, true);
   }
 
   async #attachOutside(allocation: Allocation, org: { readonly n: number; readonly newOrg: boolean }, orgCreated: Promise<unknown> | undefined, namespace: Promise<void>, saved: Promise<void>, pooled: boolean): Promise<InstanceAttachment> {
@@ -287,7 +254,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         rules,
         (async () => {
           await namespace;
-          await (pooled ? this.#finishPooled(allocation) : this.#namespaceSide(allocation));
+          await (pooled ? this.#dev.finishPooled(this.#names(allocation), allocation.address, this.#ready().subnet.gateway) : this.#namespaceSide(allocation));
         })(),
         saved,
       ]);
@@ -344,7 +311,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
         const org = liveOrg.get(a.instanceId);
         const nsThere = await exists(path.join(NETNS_DIR, this.#nsName(a)));
         if (org === a.orgId && nsThere) {
-          if (!(await this.#linkExists(this.#hostIf(a)))) await this.#plumb(a);
+          if (!(await this.#dev.linkExists(this.#hostIf(a)))) await this.#plumb(a);
           kept.push(this.#attachment(a));
           continue;
         }
@@ -425,70 +392,23 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     this.#orgSets = orgNumbers(instances);
   }
 
-  /** One instance's elements (and its org's set when new), in one nft transaction. */
-  async #addRules(a: Allocation): Promise<void> {
-    const known = this.#orgSets.get(a.orgId);
-    const n = known ?? Math.max(-1, ...this.#orgSets.values()) + 1;
-    await runNftScript(this.#nft, renderAttach(this.#ready().config.table, this.#rulesetInstance(a), { n, newOrg: known === undefined }));
-    this.#orgSets.set(a.orgId, n);
+  #names(a: Allocation): DeviceNames {
+    return { netns: this.#nsName(a), hostInterface: this.#hostIf(a) };
   }
 
-  async #linkExists(name: string, fast = false): Promise<boolean> {
-    if (fast) return exists(path.join(this.#sysClassNet, name));
-    return (await runCommand(this.#ip, ['link', 'show', 'dev', name])).code === 0;
-  }
-
-  /**
-   * The gateway address sits on every host-side interface, so the host answers ARP for it on each even
-   * with arp_ignore=1; forwarding is enabled per interface, leaving the host's global setting alone.
-   */
+  /** After a restart, for a kept instance whose host side is gone: the pair again, then the namespace side. */
   async #plumb(a: Allocation): Promise<void> {
-    await this.#hostSide(a, false);
+    const gw = this.#ready().subnet.gateway;
+    await this.#dev.hostSide(this.#names(a), a.address, gw, false);
     await this.#namespaceSide(a);
   }
 
-  #batch(lines: readonly string[], namespace?: string): Promise<string> {
-    return mustRun(this.#ip, [...(namespace === undefined ? [] : ['-n', namespace]), '-batch', '-'], `${lines.join('\n')}\n`);
+  #namespaceSide(a: Allocation): Promise<void> {
+    return this.#dev.namespaceSide(this.#names(a), a.address, this.#ready().subnet.gateway);
   }
 
-  /** Two `ip -batch` runs instead of a dozen `ip` processes: this one (namespace, pair, host side), then the namespace side. */
-  async #hostSide(a: Allocation, withNamespace: boolean): Promise<void> {
-    const { subnet } = this.#ready();
-    const ns = this.#nsName(a);
-    const host = this.#hostIf(a);
-    const gw = subnet.gateway;
-    await this.#batch([
-      ...(withNamespace ? [`netns add ${ns}`] : []),
-      `link add ${host} type veth peer name eth0 netns ${ns}`,
-      `addr add ${gw}/32 dev ${host}`,
-      `link set dev ${host} up`,
-      `route add ${a.address}/32 dev ${host} scope link src ${gw}`,
-    ]);
-  }
-
-  /**
-   * The sysctls are written meanwhile: until then the interface forwards nothing and may carry an IPv6
-   * link-local address, which prerouting drops like all IPv6 from it.
-   */
-  async #namespaceSide(a: Allocation): Promise<void> {
-    const { subnet } = this.#ready();
-    const host = this.#hostIf(a);
-    const gw = subnet.gateway;
-    await Promise.all([
-      writeFile(path.join(this.#procSys, 'net/ipv4/conf', host, 'forwarding'), '1'),
-      writeFile(path.join(this.#procSys, 'net/ipv6/conf', host, 'disable_ipv6'), '1').catch(() => undefined),
-      this.#batch(['link set dev lo up', `addr add ${a.address}/32 dev eth0`, 'link set dev eth0 up', `route add ${gw} dev eth0 scope link`, `route add default via ${gw} dev eth0`], this.#nsName(a)),
-    ]);
-  }
-
-  /** Deletes the instance's interface (both ends, its route with it) and namespace, whichever exist. */
   #unplumb(a: Allocation, fast = false): Promise<void> {
-    return this.#unplumbNames({ netns: this.#nsName(a), hostInterface: this.#hostIf(a) }, fast);
-  }
-
-  async #unplumbNames(names: PooledNames, fast: boolean): Promise<void> {
-    if (await this.#linkExists(names.hostInterface, fast)) await mustRun(this.#ip, ['link', 'del', 'dev', names.hostInterface]);
-    if (await exists(path.join(NETNS_DIR, names.netns))) await mustRun(this.#ip, ['netns', 'del', names.netns]);
+    return this.#dev.remove(this.#names(a), fast);
   }
 
   /** Namespaces and veth interfaces carrying our prefixes that no allocation accounts for. */
