@@ -88,3 +88,18 @@ test('when the helper dies, pending requests fail with TRC_INTERNAL and the next
     runner.close();
   }
 });
+
+test('a helper is retired after its share of requests, once nothing is pending: its successor serves the rest, and what the old one started detached keeps running', async () => {
+  const runner = new ShellRunner({ requestsPerHelper: 5 });
+  try {
+    const pid = await runner.spawnDetached('/bin/sleep', ['30']);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => runner.run('/bin/echo', [String(i)], { stdout: true })));
+    assert.deepEqual(results.map((r) => r.stdout), Array.from({ length: 12 }, (_, i) => `${i}\n`), 'every answer reached its own request');
+    for (let i = 0; i < 12; i++) assert.equal((await runner.run('/bin/echo', [`after ${i}`], { stdout: true })).stdout, `after ${i}\n`);
+    assert.ok(runner.helpersStarted >= 3, `helpers started: ${runner.helpersStarted}`);
+    process.kill(pid, 0);
+    process.kill(pid, 'SIGKILL');
+  } finally {
+    runner.close();
+  }
+});
