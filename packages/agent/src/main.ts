@@ -5,7 +5,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import process from 'node:process';
 import { formatError, isTrcError, isValidName, parseMemoryQuantity, userError } from '@trc/core';
-import { startAgent } from './agent/assemble.ts';
+import { DEFAULT_NETNS_POOL, startAgent } from './agent/assemble.ts';
 
 export const USAGE = `usage: platform-agent --control URL [--join-token TOKEN | --join-token-file FILE] [options]
 
@@ -24,7 +24,7 @@ export const USAGE = `usage: platform-agent --control URL [--join-token TOKEN | 
   --heartbeat SECONDS      heartbeat interval (default 5); --resync SECONDS: full resync interval (default 30)
   --stop-grace SECONDS     SIGTERM to SIGKILL when stopping an instance (default 10)
   --max-concurrent-starts N  instance starts run at once on this node (default 8)
-  --netns-pool N           pre-made network namespaces kept ready for starts (default 4, 0 disables)
+  --netns-pool N           pre-made network namespaces kept ready for starts (default 0: none)
   --insecure-registry HOST a registry reached over plain HTTP (repeatable; loopback always is)`;
 
 function bad(message: string, hint: string): never {
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
   const memoryBytes = os.totalmem();
   if (reserved.bytes >= memoryBytes) bad(`--reserved-memory is not less than the host's memory (${memoryBytes} bytes)`, 'reserve less');
   const maxConcurrentStarts = positiveInteger(v['max-concurrent-starts'], 8, '--max-concurrent-starts');
-  const netnsPool = Number(v['netns-pool'] ?? 4);
+  const netnsPool = Number(v['netns-pool'] ?? DEFAULT_NETNS_POOL);
   if (!Number.isSafeInteger(netnsPool) || netnsPool < 0 || netnsPool > 64) bad('--netns-pool must be a whole number from 0 to 64', 'e.g. --netns-pool 4, or 0 to disable the pool');
   const log = (line: string): void => console.error(`platform-agent: ${line}`);
   const running = await startAgent({
