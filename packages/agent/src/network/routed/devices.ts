@@ -9,7 +9,8 @@ import { NETNS_DIR } from '../names.ts';
 /** A namespace and its veth's host side, by name (an instance's own or a pool entry's). */
 export type DeviceNames = PooledNames;
 
-async function exists(file: string): Promise<boolean> {
+/** Whether `file` exists (a namespace's bind mount, an interface's sysfs entry). */
+export async function exists(file: string): Promise<boolean> {
   try {
     await access(file);
     return true;

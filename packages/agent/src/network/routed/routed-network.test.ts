@@ -3,13 +3,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RoutedInstanceNetwork } from './routed-network.ts';
 import type { InstanceAttachment, NodeNetworkConfig } from '../network.ts';
 import { NETNS_DIR } from '../names.ts';
 import { probeFrom, probeFromHost, startServer } from '../test-support/netns-tcp.ts';
+import { ip, networkLeftovers } from '../test-support/leftovers.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (network namespaces, veth, nftables)';
@@ -28,15 +29,7 @@ const servers: ChildProcess[] = [];
 let network: RoutedInstanceNetwork;
 const at: Record<string, InstanceAttachment> = {};
 
-function ip(...args: string[]): string {
-  return spawnSync('/usr/sbin/ip', args, { encoding: 'utf8' }).stdout;
-}
-function leftovers(): string[] {
-  const links = (JSON.parse(ip('-j', 'link', 'show') || '[]') as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.startsWith(config.interfacePrefix));
-  const namespaces = existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).filter((n) => n.startsWith(config.netnsPrefix)) : [];
-  const table = spawnSync('/usr/sbin/nft', ['list', 'table', 'inet', config.table]).status === 0 ? [config.table] : [];
-  return [...links, ...namespaces, ...table];
-}
+const leftovers = (): string[] => networkLeftovers(config);
 
 before(async () => {
   if (!isRoot) return;

@@ -1,6 +1,6 @@
 // InstanceNetwork with one veth pair and one /32 route per instance, no bridge: every packet between
 // instances is routed by the host and so passes TRC's nftables forward chain (see ../README.md).
-import { access, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { checkInstanceId } from '../../runtime/runtime.ts';
@@ -12,7 +12,7 @@ import { allocate, parseSubnet, release, type Allocation, type IpamState, type S
 import { loadIpamState, saveIpamState } from '../ipam-file.ts';
 import { checkNetworkNames, hostInterfaceName, NETNS_DIR, netnsName, poolInterfaceName, poolNetnsName, poolSlotOf } from '../names.ts';
 import { NamespacePool, type PoolEntry } from './namespace-pool.ts';
-import { VethDevices, type DeviceNames } from './devices.ts';
+import { exists, VethDevices, type DeviceNames } from './devices.ts';
 import { applyRuleset, deleteTable, runNftScript } from '../nft.ts';
 import { orgNumbers, renderAttach, renderDetach, type RulesetInstance } from '../ruleset.ts';
 import type { InstanceAttachment, InstanceNetwork, LiveInstance, NodeNetworkConfig, ReconcileReport, StagedAttachment } from '../network.ts';
@@ -40,15 +40,6 @@ interface Node {
   readonly config: NodeNetworkConfig;
   readonly subnet: Subnet;
   state: IpamState;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class RoutedInstanceNetwork implements InstanceNetwork {
