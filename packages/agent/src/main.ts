@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import process from 'node:process';
-import { formatError, isTrcError, isValidName, parseMemoryQuantity, userError } from '@trc/core';
+import { fatalReport, isValidName, parseMemoryQuantity, userError } from '@trc/core';
 import { DEFAULT_NETNS_POOL, startAgent } from './agent/assemble.ts';
 
 export const USAGE = `usage: platform-agent --control URL [--join-token TOKEN | --join-token-file FILE] [options]
@@ -106,14 +106,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (isTrcError(error)) {
-    console.error(formatError(error));
-    process.exit(error.kind === 'user' ? 2 : 70);
-  }
-  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(error);
-  process.exit(70);
+  const { exitCode, report } = fatalReport(error, USAGE);
+  console.error(report);
+  process.exit(exitCode);
 });

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import process from 'node:process';
-import { formatError, isTrcError, userError } from '@trc/core';
+import { fatalReport, isTrcError, userError } from '@trc/core';
 import { SqliteEventStore } from './store/sqlite/sqlite.ts';
 import { PostgresEventStore } from './store/postgres/postgres.ts';
 import type { EventStore } from './store/store.ts';
@@ -111,14 +111,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (isTrcError(error)) {
-    console.error(formatError(error));
-    process.exit(error.kind === 'user' ? 2 : 70);
-  }
-  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(error);
-  process.exit(70);
+  const { exitCode, report } = fatalReport(error, USAGE);
+  console.error(report);
+  process.exit(exitCode);
 });

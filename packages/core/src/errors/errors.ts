@@ -75,6 +75,19 @@ export function formatError(error: TrcError): string {
   return lines.join('\n');
 }
 
+/**
+ * How a program reports the error that ended it: a TrcError formatted (exit 2 for user errors, 70 for bugs),
+ * a bad command line with the program's usage (2), anything else as it is, for its stack (70). `report` goes
+ * to stderr as given.
+ */
+export function fatalReport(error: unknown, usage: string): { readonly exitCode: number; readonly report: unknown } {
+  if (isTrcError(error)) return { exitCode: error.kind === 'user' ? 2 : 70, report: formatError(error) };
+  if ((error as { code?: unknown } | null)?.code?.toString().startsWith('ERR_PARSE_ARGS') === true) {
+    return { exitCode: 2, report: `${(error as Error).message}\n${usage}` };
+  }
+  return { exitCode: 70, report: error };
+}
+
 /** Result of a validation that reports every problem at once. */
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly Problem[] };
 
