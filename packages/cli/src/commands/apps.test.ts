@@ -101,6 +101,15 @@ test('deploy prints the release, its digest and placements, follows until health
   assert.deepEqual([doc.release, doc.digest, doc.status], [2, DIGEST, 'started']);
 });
 
+test('instances list marks draining instances in its table (a scale-down drains serving instances)', async () => {
+  await world.cli(['apps', 'create', '--org', 'deploy-org', 'web2']);
+  const r = await world.cli(['deploy', '--app', 'web2', '--image', IMAGE, '--timeout', '30'], { files: { 'platform.toml': manifest('web2', 2) } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await world.cli(['scale', '--app', 'web2', 'web=1'])).code, 0);
+  const rows = (await world.cli(['instances', 'list', '--app', 'web2'])).stdout.split('\n').filter((l) => l.startsWith('ins_'));
+  assert.equal(rows.filter((l) => / healthy \(draining\) /.test(l)).length, 1, rows.join('\n'));
+});
+
 test('a deploy whose instance reports unhealthy exits 1 with TRC_CLI_DEPLOY_FAILED; one never reported healthy exits 1 with TRC_CLI_TIMEOUT; a missing manifest exits 66', async () => {
   // Each case on its own control plane, so its instances can only land on the node that misbehaves.
   for (const [report, app] of [['unhealthy', 'sick'], [null, 'slow']] as const) {
