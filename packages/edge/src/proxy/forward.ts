@@ -6,7 +6,7 @@
 // module-level functions that find their Forwarding through a symbol on the socket; idle timeouts and byte
 // counters are read from the sockets' byte counts by the route's periodic sweep instead of per chunk.
 // Sockets read into the edge's buffers (`read-buffers.ts`), not into a fresh allocation per read.
-import { connect, type Socket } from 'node:net';
+import { connect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { Backend, ForwardedConnection } from './backend.ts';
 import { BULK_READ_BYTES, SMALL_READ_BYTES, isShared, lendBuffer, nextReadBuffer, readInto, returnBuffer } from './read-buffers.ts';
 
@@ -39,6 +39,17 @@ export interface ForwardContext {
 /** The `onread` option of sockets that read into the edge's buffers; `callback` finds the Forwarding. */
 export const CLIENT_ONREAD = { buffer: nextReadBuffer, callback: onClientRead };
 const BACKEND_ONREAD = { buffer: nextReadBuffer, callback: onSockRead };
+
+/** A backend's connect options with BACKEND_ONREAD, built once per backend rather than per connection. */
+const withOnread = new WeakMap<Backend, TcpNetConnectOpts>();
+function backendConnectOptions(backend: Backend): TcpNetConnectOpts {
+  let options = withOnread.get(backend);
+  if (options === undefined) {
+    options = { ...backend.connectOptions, onread: BACKEND_ONREAD };
+    withOnread.set(backend, options);
+  }
+  return options;
+}
 
 /** The two directions, as indexes into the per-direction fields. */
 const UP = 0;
@@ -158,7 +169,7 @@ export class Forwarding implements ForwardedConnection {
     tried.push(backend);
     backend.beginConnect();
     this.#attempt = backend;
-    const sock = connect({ ...backend.connectOptions, onread: BACKEND_ONREAD }) as Tagged;
+    const sock = connect(backendConnectOptions(backend)) as Tagged;
     sock[FORWARDING] = this;
     this.sock = sock;
     sock.on('connect', onSockConnect);
