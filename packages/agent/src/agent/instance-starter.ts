@@ -83,7 +83,7 @@ export class InstanceStarter {
     try {
       const provider = await this.rootfsProvider();
       const t0 = performance.now();
-      const network_ = network.attachStaged(plan.id, plan.org).then((staged) => {
+      const namespaced = network.attachStaged(plan.id, plan.org).then((staged) => {
         timings.netns = performance.now() - t0;
         timings.pooled = staged.pooled === true ? 1 : 0;
         plumbed = staged.complete.finally(() => {
@@ -92,7 +92,7 @@ export class InstanceStarter {
         plumbed.then(() => (networkDone = true), () => undefined);
         return staged.attachment;
       });
-      network_.catch(() => undefined);
+      namespaced.catch(() => undefined);
       // Secrets readable by root only need nothing from the image: staged as soon as fetched. Readable by a
       // group of the image, they wait for its root (the group is looked up there).
       const group = plan.secrets.mode === '0440' ? plan.secrets.group : undefined;
@@ -103,7 +103,6 @@ export class InstanceStarter {
       });
       const reporter = this.#reporter(plan);
       const pulling = this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
-      const image = (): Promise<PulledImage> => pulling;
       const tree = (p: PulledImage): ImageTree => ({ key: p.manifestDigest, unpack: (into) => puller.unpack(p, into, { onProgress: (e) => reporter.onProgress(e) }) });
       // The root (a mount) goes on while the instance is created; start waits for both.
       rooted = timed('pull', async () => {
@@ -123,8 +122,8 @@ export class InstanceStarter {
       // overlap. prepare() replaces any root a crash mid-start left. The namespace's path is known ahead, so
       // the instance is created while the namespace is made, and started once it exists.
       const [pulled, shared, secrets] = await Promise.all([
-        image(),
-        image().then((p) => provider.tree(tree(p))),
+        pulling,
+        pulling.then((p) => provider.tree(tree(p))),
         (async (): Promise<StagedSecrets | Uint8Array> => {
           const file = await control.instanceSecrets(plan.id);
           return group === undefined ? stage(file) : file;
@@ -137,7 +136,7 @@ export class InstanceStarter {
       // process and a release. Without one the process must not run before its network exists: wait here.
       const gate = isStartGate(driver) && !networkDone ? driver : undefined;
       if (gate === undefined) {
-        await network_;
+        await namespaced;
         await plumbed;
       }
       const c = pulled.imageConfig;
@@ -155,9 +154,9 @@ export class InstanceStarter {
           ...(gate === undefined ? {} : { gated: true }),
         })),
         rooted,
-        network_,
+        namespaced,
       ]);
-      const attachment = await network_;
+      const attachment = await namespaced;
       await timed('start', async () => {
         if (gate === undefined) await driver.start(plan.id);
         else await this.#startGated(gate, plan.id, plumbed!);
