@@ -1,18 +1,13 @@
 // Orgs, tokens, apps, environments, deploy, releases, scale and instances against the real control plane.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld } from '../test-support/world.ts';
-import { startNodeStandIn, type NodeStandIn } from '../test-support/node-stand-in.ts';
+import { startNodeStandIn } from '../test-support/node-stand-in.ts';
 
 const world = await startWorld('apps');
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 const IMAGE = `127.0.0.1:5000/app@${DIGEST}`;
 const manifest = (app: string, count: number): string => `app = "${app}"\n[processes.web]\ncmd = ["web"]\ncpu = 0.25\nmemory = "64Mi"\ncount = ${count}\n`;
-
-const stands: NodeStandIn[] = [];
-after(async () => {
-  for (const s of stands) await s.stop().catch(() => {});
-});
 
 async function joinToken(): Promise<string> {
   return (JSON.parse((await world.cli(['nodes', 'join-token', 'rack', '--json'])).stdout) as { token: string }).token;
@@ -71,7 +66,8 @@ test('apps create/list/show/delete and envs list/show; a missing app is TRC_NOT_
 test('deploy prints the release, its digest and placements, follows until healthy; releases list, scale and instances list show the result', async () => {
   await world.cli(['orgs', 'create', 'deploy-org']);
   await world.cli(['apps', 'create', '--org', 'deploy-org', 'web1']);
-  stands.push(await startNodeStandIn(world.base, await joinToken(), { name: 'deploy-node' }));
+  const stand = await startNodeStandIn(world.base, await joinToken(), { name: 'deploy-node' });
+  world.stopFirst(() => stand.stop());
   const files = { 'platform.toml': manifest('web1', 2) };
   const r = await world.cli(['deploy', '--app', 'web1', '--image', IMAGE, '--timeout', '30'], { files });
   assert.equal(r.code, 0, r.stderr);
@@ -117,7 +113,8 @@ test('a deploy whose instance reports unhealthy exits 1 with TRC_CLI_DEPLOY_FAIL
     await w.cli(['orgs', 'create', 'fail-org']);
     await w.cli(['apps', 'create', '--org', 'fail-org', app]);
     const join = (JSON.parse((await w.cli(['nodes', 'join-token', 'rack', '--json'])).stdout) as { token: string }).token;
-    stands.push(await startNodeStandIn(w.base, join, { name: `${app}-node`, report }));
+    const stand = await startNodeStandIn(w.base, join, { name: `${app}-node`, report });
+    w.stopFirst(() => stand.stop());
     const r = await w.cli(['deploy', '--app', app, '--image', IMAGE, '--timeout', report === null ? '1' : '30'], { files: { 'platform.toml': manifest(app, 1) } });
     assert.equal(r.code, 1, r.stderr);
     if (report === null) assert.match(r.stderr, /\nTRC_CLI_TIMEOUT: deploy dep_[0-9a-f]+ was not healthy within 1 s\nHint: /);

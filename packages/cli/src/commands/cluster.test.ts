@@ -1,20 +1,18 @@
 // Operator commands against the real control plane: nodes, quotas, settings, admin verify, and volumes.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { runIn, startWorld } from '../test-support/world.ts';
-import { startNodeStandIn, type NodeStandIn } from '../test-support/node-stand-in.ts';
+import { startNodeStandIn } from '../test-support/node-stand-in.ts';
 
 const world = await startWorld('cluster');
-let node: NodeStandIn | undefined;
-// The control plane stops first (its after hook came first), so the stand-in's last pass may fail to connect.
-after(async () => node?.stop().catch(() => {}));
 
 test('nodes join-token (shown once) and nodes list; an org token may not list nodes (exit 3)', async () => {
   const created = await world.cli(['nodes', 'join-token', 'rack-1']);
   const m = /^Created join token tok_[0-9a-f]{16} \(rack-1\)\ntoken: (\S+)\n$/.exec(created.stdout);
   assert.ok(m !== null, created.stdout);
-  node = await startNodeStandIn(world.base, m[1]!, { name: 'n1' });
+  const node = await startNodeStandIn(world.base, m[1]!, { name: 'n1' });
+  world.stopFirst(() => node.stop());
   assert.match((await world.cli(['nodes', 'list'])).stdout, /^NAME +STATUS +CORES +MEMORY +RESERVED +REGISTERED\nn1 +up +16 +64Gi +1Gi +\d{4}-/);
   const json = JSON.parse((await world.cli(['nodes', 'list', '--json'])).stdout) as { name: string; status: string }[];
   assert.deepEqual(json.map((n) => [n.name, n.status]), [['n1', 'up']]);

@@ -2,7 +2,7 @@
 // plane. The node is the TEST-ONLY STAND-IN (../test-support/node-stand-in.ts): it reports pull progress over
 // the real node API (PUT /v1/nodes/:node/instances/:id/progress) and then healthy, without pulling anything.
 // The real agent's reports of a real pull are shown by packages/agent/src/agent/progress-logs.e2e.test.ts.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from '../cli.ts';
 import { COMMANDS, NOUNS } from '../registry.ts';
@@ -25,7 +25,7 @@ await world.cli(['orgs', 'create', 'acme']);
 const join = JSON.parse((await world.cli(['nodes', 'join-token', 'rack-1', '--json'])).stdout) as { token: string };
 // The downloading step lasts over two polls of the CLI (500 ms each), so a follower cannot miss it.
 const node = await startNodeStandIn(world.base, join.token, { pullSteps: STEPS, pullStepMs: 1200 });
-after(() => node.stop());
+world.stopFirst(() => node.stop());
 const org = (JSON.parse((await world.cli(['tokens', 'create', '--org', 'acme', 'ci', '--json'])).stdout) as { token: string }).token;
 
 test('pull progress lines read "web.1 pulling IMAGE 3/5 layers 12.3/20.1 MiB" and end "pulled 20.1 MiB in 2.3s" or "pulled (cached)"', () => {

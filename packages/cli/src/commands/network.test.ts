@@ -1,5 +1,5 @@
 // Routes, dedicated IPv4 addresses and the operator's pool against the real control plane.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld } from '../test-support/world.ts';
 import { startNodeStandIn } from '../test-support/node-stand-in.ts';
@@ -8,7 +8,7 @@ const world = await startWorld('network');
 const join = (JSON.parse((await world.cli(['nodes', 'join-token', 'rack', '--json'])).stdout) as { token: string }).token;
 const node = await startNodeStandIn(world.base, join, { name: 'edge-node' });
 // The control plane stops first (its after hook came first), so the stand-in's last pass may fail to connect.
-after(() => node.stop().catch(() => {}));
+world.stopFirst(() => node.stop());
 await world.cli(['orgs', 'create', 'net']);
 await world.cli(['apps', 'create', '--org', 'net', 'shop']);
 const files = { 'platform.toml': 'app = "shop"\n[processes.web]\ncmd = ["web"]\nmemory = "64Mi"\ncount = 2\nport = 8080\n' };

@@ -1,5 +1,5 @@
 // `platform routes status` shows what the edges reported for each backend, PROXY mismatches named.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorld } from '../test-support/world.ts';
 import { startNodeStandIn } from '../test-support/node-stand-in.ts';
@@ -7,7 +7,7 @@ import { startNodeStandIn } from '../test-support/node-stand-in.ts';
 const world = await startWorld('routes-status');
 const join = (JSON.parse((await world.cli(['nodes', 'join-token', 'rack', '--json'])).stdout) as { token: string }).token;
 const node = await startNodeStandIn(world.base, join, { name: 'edge-node', addressPort: 8080 });
-after(() => node.stop().catch(() => {}));
+world.stopFirst(() => node.stop());
 await world.cli(['orgs', 'create', 'net']);
 await world.cli(['apps', 'create', '--org', 'net', 'shop']);
 const files = { 'platform.toml': 'app = "shop"\n[processes.web]\ncmd = ["web"]\nmemory = "64Mi"\ncount = 1\nport = 8080\n' };

@@ -1,7 +1,8 @@
-// TEST-ONLY STAND-IN for the node agent (packages/agent), at the boundary we cannot reach yet: the real agent
-// is being built concurrently and is not usable here. It speaks the real node HTTP API of the control plane
-// (POST /v1/nodes with a join token, heartbeats, GET assignments, POST .../state) and reports every instance
-// it is asked to run as healthy at once, without running anything. The agent issue replaces it.
+// TEST-ONLY STAND-IN for the node agent (packages/agent), for CLI tests that are about the CLI, not about
+// running instances: it speaks the real node HTTP API of the control plane (POST /v1/nodes with a join token,
+// heartbeats, GET assignments, POST .../state) and reports every instance it is asked to run as healthy at
+// once, without running anything. The real agent is tested against the control plane in packages/agent.
+// Stop it with World.stopFirst so its loop ends before the control plane does.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface NodeStandIn {

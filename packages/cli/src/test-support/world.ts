@@ -29,6 +29,11 @@ export interface World {
   readonly operatorToken: string;
   readonly configHome: string;
   cli(args: readonly string[], options?: RunOptions): Promise<CliResult>;
+  /**
+   * Runs `stop` when the file's tests are over, before the control plane stops (a node stand-in's loop would
+   * otherwise meet a closed port); what it throws fails the file.
+   */
+  stopFirst(stop: () => Promise<void>): void;
 }
 
 export function captureIo(env: Readonly<Record<string, string | undefined>>, stdin = '', files: Readonly<Record<string, string>> = {}): { io: CliIo; result: () => { stdout: string; stderr: string } } {
@@ -58,9 +63,12 @@ export async function runIn(args: readonly string[], env: Readonly<Record<string
 export async function startWorld(name: string): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), `trc-cli-${name}-`));
   const control = await startControl(join(dir, 'data'));
+  const first: (() => Promise<void>)[] = [];
   after(async () => {
+    const results = await Promise.allSettled(first.map((stop) => stop()));
     await control.stop();
     rmSync(dir, { recursive: true, force: true });
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
   });
   const operatorToken = await operatorTokenOf(control.stdout);
   const configHome = join(dir, 'config');
@@ -73,5 +81,6 @@ export async function startWorld(name: string): Promise<World> {
       const env = { HOME: dir, XDG_CONFIG_HOME: configHome, TRC_URL: control.base, ...(token === null ? {} : { TRC_TOKEN: token }), ...options.env };
       return runIn(args, env, options.stdin, options.files);
     },
+    stopFirst: (stop) => void first.push(stop),
   };
 }
