@@ -24,6 +24,7 @@ test('a burst of 9 assignments starts every instance, at most maxConcurrentStart
   const fakeControl: Partial<ControlPlane> = {
     assignments: async () => ids.map(assignment),
     instanceSpec: async (id) => spec(id),
+    instanceSecrets: async () => new Uint8Array(),
     reportState: async (id, state) => void reports.push(`${id}:${state}`),
   };
   let running = 0;

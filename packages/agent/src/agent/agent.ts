@@ -236,11 +236,14 @@ export class Agent {
         // later report of this instance, so the control plane never sees `starting` after `healthy`.
         starting = this.#send(a.id, { state: 'starting' });
         const t0 = performance.now();
+        // The secrets file needs nothing from the spec: both round trips at once.
+        const secrets = control.instanceSecrets(a.id);
+        secrets.catch(() => undefined);
         const plan = planInstance(await control.instanceSpec(a.id));
         timings.spec = performance.now() - t0;
         const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
         await records.put(base);
-        const attachment = await starter.start(plan, timings);
+        const attachment = await starter.start(plan, timings, { secrets });
         timings.path = performance.now() - t0;
         record = (await records.update(plan.id, { address: attachment.address }))!;
       } finally {

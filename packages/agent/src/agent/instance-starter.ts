@@ -67,7 +67,8 @@ export class InstanceStarter {
     return this.#rootfs;
   }
 
-  async start(plan: InstancePlan, timings: PhaseTimings): Promise<InstanceAttachment> {
+  /** `secrets`: the instance's secrets file, already being fetched (else fetched here). */
+  async start(plan: InstancePlan, timings: PhaseTimings, options: { secrets?: Promise<Uint8Array> } = {}): Promise<InstanceAttachment> {
     const { control, puller, driver, network, stager } = this.#deps;
     const timed = async <T>(phase: StartPhase, fn: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
@@ -125,7 +126,7 @@ export class InstanceStarter {
         pulling,
         pulling.then((p) => provider.tree(tree(p))),
         (async (): Promise<StagedSecrets | Uint8Array> => {
-          const file = await control.instanceSecrets(plan.id);
+          const file = await (options.secrets ?? control.instanceSecrets(plan.id));
           return group === undefined ? stage(file) : file;
         })(),
       ]);

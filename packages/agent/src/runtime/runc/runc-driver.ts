@@ -1,6 +1,6 @@
 // RuntimeDriver on runc: one OCI bundle per instance under the state directory, run by a detached shim
 // (shim.ts says why), limits through runc's linux.resources, OOM read from the instance's memory cgroup.
-import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { waitForFiles } from './wait-files.ts';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
@@ -15,7 +15,7 @@ import { defaultRunner } from '../../spawn/shell-runner.ts';
 import { RuncCli } from './runc-cli.ts';
 import { readShimStatus, shimAlive, spawnShim } from './shim.ts';
 import { buildOciSpec } from './spec.ts';
-import { readImageUserFiles, resolveUser } from './user.ts';
+import { readImageUserFiles, resolveUser, type ResolvedUser } from './user.ts';
 
 export interface RuncDriverOptions {
   /** Holds one directory per instance (bundle, logs, exit record). Survives agent restarts. */
@@ -55,6 +55,10 @@ interface InstanceRecord {
 }
 
 const DEFAULT_LOGS: LogLimits = { maxBytes: 10 * 1024 * 1024, keep: 2 };
+/** An image without `User` runs as root, whatever its /etc/passwd says. */
+const ROOT_USER: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
+/** Image trees whose user files are kept (a few images per node are usual). */
+const USER_FILES_CACHED = 32;
 
 export async function createRuncDriver(options: RuncDriverOptions): Promise<RuncDriver> {
   const layout = options.cgroupLayout ?? (await detectCgroupLayout(options.hostRoot ?? '/'));
@@ -80,6 +84,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   /** Instances this driver started or adopted, watched for exit and log size. */
   readonly #tracked = new Set<string>();
   readonly #finalizing = new Map<string, Promise<ExitInfo>>();
+  /** /etc/passwd and /etc/group of shared image trees, by tree path; the oldest goes first past the bound. */
+  readonly #userFiles = new Map<string, Promise<{ passwd: string; group: string }>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
 
@@ -112,19 +118,16 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       throw error;
     }
     try {
-      const files = await readImageUserFiles(spec.userFiles ?? spec.rootfs);
-      const user = resolveUser(spec.image.user, files.passwd, files.group);
+      const user = (spec.image.user ?? '').trim() === '' ? ROOT_USER : await this.#resolveUser(spec);
       const cgroupsPath = `${this.#options.cgroupParent ?? '/trc'}/${spec.id}`;
       const gated = spec.gated === true;
       const gate = gated ? { shell: this.#options.shell ?? '/bin/sh', fifo: this.#file(spec.id, GATE_FILE), timeoutS: this.#gateTimeoutS() } : undefined;
       const config = buildOciSpec({ spec, user, cgroupsPath, resources: ociResources(this.#layout.mode, spec.resources, this.#features), ...(gate === undefined ? {} : { gate }) });
       const record: InstanceRecord = { id: spec.id, cgroupsPath, memoryLimitBytes: spec.resources.memory, ...(gated ? { gated } : {}) };
       await Promise.all([
-        (async () => {
-          // config.json holds the env, secrets included: only root may read it.
-          await writeFile(this.#file(spec.id, 'config.json'), JSON.stringify(config), { mode: 0o600 });
-          await chmod(this.#file(spec.id, 'config.json'), 0o600);
-        })(),
+        // config.json holds the env, secrets included: only root may read it (a new file in a new directory,
+        // so the mode given here is its mode, less the umask).
+        writeFile(this.#file(spec.id, 'config.json'), JSON.stringify(config), { mode: 0o600, flag: 'wx' }),
         writeFile(this.#file(spec.id, 'instance.json'), JSON.stringify(record)),
         gate === undefined ? undefined : this.gates.take(gate.fifo),
       ]);
@@ -133,6 +136,26 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       throw error;
     }
     return { id: spec.id, state: 'created' };
+  }
+
+  /**
+   * The image's user as numeric ids. A shared image tree (`userFiles`) never changes, so its /etc/passwd and
+   * /etc/group are read once per tree; an instance's own root is read every time.
+   */
+  async #resolveUser(spec: InstanceSpec): Promise<ResolvedUser> {
+    if (spec.userFiles === undefined) {
+      const files = await readImageUserFiles(spec.rootfs);
+      return resolveUser(spec.image.user, files.passwd, files.group);
+    }
+    let files = this.#userFiles.get(spec.userFiles);
+    if (files === undefined) {
+      files = readImageUserFiles(spec.userFiles);
+      files.catch(() => this.#userFiles.delete(spec.userFiles!));
+      if (this.#userFiles.size >= USER_FILES_CACHED) this.#userFiles.delete(this.#userFiles.keys().next().value!);
+      this.#userFiles.set(spec.userFiles, files);
+    }
+    const { passwd, group } = await files;
+    return resolveUser(spec.image.user, passwd, group);
   }
 
   async #record(id: string): Promise<InstanceRecord> {
