@@ -13,7 +13,7 @@ import { Agent, changesAssignments, type Starter } from './agent.ts';
 import type { Assignment, ControlPlane, InstanceSpecResponse, StreamedEvent } from './control-client.ts';
 import { RecordStore } from './records.ts';
 
-const assignment = (id: string): Assignment => ({ id, app: 'shop', env: 'prod', processType: 'web', release: 1, digest: 'sha256:00', bundleVersion: 0, node: 'n1', desired: 'running', actual: 'pending' });
+const assignment = (id: string): Assignment => ({ id, app: 'shop', org: 'acme', env: 'prod', processType: 'web', release: 1, digest: 'sha256:00', bundleVersion: 0, node: 'n1', desired: 'running', actual: 'pending' });
 const spec = (id: string): InstanceSpecResponse => ({ id, app: 'shop', org: 'acme', env: 'prod', processType: 'web', release: 1, image: 'registry.test/shop', digest: `sha256:${'0'.repeat(64)}`, bundleVersion: 0, cpu: 0.25, memoryBytes: 32 * 2 ** 20 });
 
 test('a burst of 9 assignments starts every instance, at most maxConcurrentStarts (3) at once, each reported starting before healthy', { timeout: 20_000 }, async (t) => {
@@ -44,7 +44,9 @@ test('a burst of 9 assignments starts every instance, at most maxConcurrentStart
     cleanup: async () => undefined,
   };
   const agent = new Agent({
-    control: fakeControl as ControlPlane, driver: {} as RuntimeDriver, network: {} as InstanceNetwork, starter: fakeStarter,
+    control: fakeControl as ControlPlane, driver: {} as RuntimeDriver, starter: fakeStarter,
+    // The fake starter makes no network: the agent's early attach is only asked for.
+    network: { attachStaged: () => new Promise(() => undefined) } as unknown as InstanceNetwork,
     records: new RecordStore(dir), capacity: { cores: 2, memoryBytes: 2 ** 30, reservedMemoryBytes: 0 },
     capabilities: { runtimes: ['runc'], network: 'routed', cgroup: 'v2', secrets: 'tmpfs' }, maxConcurrentStarts: 3,
   });

@@ -62,6 +62,9 @@ export function changesAssignments(event: StreamedEvent): boolean {
   return true;
 }
 
+/** A start still running after this long is told to the control plane as `starting` (see #launch). */
+const STARTING_REPORT_AFTER_MS = 250;
+
 export class Agent {
   readonly #o: AgentOptions;
   readonly #log: (line: string) => void;
@@ -226,27 +229,36 @@ export class Agent {
   #launch(a: Assignment): void {
     const timings: PhaseTimings = {};
     const run = async (): Promise<void> => {
-      const { control, records, starter } = this.#o;
+      const { control, network, records, starter } = this.#o;
       const release = await this.#slots.acquire();
-      let starting: Promise<boolean> = Promise.resolve(true);
+      // `starting` is told once the process runs (its health check may take a while), or while the start
+      // still runs after STARTING_REPORT_AFTER_MS (a pull): a quick start spares the control plane a report
+      // (an event appended and streamed) while it serves the start's own requests. Awaited before any later
+      // report of this instance, so the control plane never sees `starting` after `healthy`.
+      let starting: Promise<boolean> | undefined;
+      const slow = setTimeout(() => void (starting = this.#send(a.id, { state: 'starting' })), STARTING_REPORT_AFTER_MS);
       let record: InstanceRecord;
       try {
         if (this.#stopped) return;
-        // Told while the start runs, not before it: the round trip is off the start's path. Awaited before any
-        // later report of this instance, so the control plane never sees `starting` after `healthy`.
-        starting = this.#send(a.id, { state: 'starting' });
         const t0 = performance.now();
-        // The secrets file needs nothing from the spec: both round trips at once.
+        // Neither the secrets file nor the network (its namespace, devices and the org's rules) needs the
+        // spec: all three at once. The starter's own attach joins this one; a failed start detaches it.
         const secrets = control.instanceSecrets(a.id);
         secrets.catch(() => undefined);
+        network.attachStaged(a.id, a.org).catch(() => undefined);
         const plan = planInstance(await control.instanceSpec(a.id));
         timings.spec = performance.now() - t0;
         const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
-        await records.put(base);
-        const attachment = await starter.start(plan, timings, { secrets });
+        // On disk before the instance runs (a restarted agent adopts by it), written while the start goes on.
+        const recorded = records.put(base);
+        recorded.catch(() => undefined);
+        const attachment = await starter.start(plan, timings, { secrets, beforeRun: recorded });
         timings.path = performance.now() - t0;
+        clearTimeout(slow);
+        starting ??= this.#send(a.id, { state: 'starting' });
         record = (await records.update(plan.id, { address: attachment.address }))!;
       } finally {
+        clearTimeout(slow);
         release();
         await starting;
       }

@@ -1,6 +1,6 @@
 // The agent's HTTP client of the control plane's node API (`/v1/nodes/...`, `/v1/events?follow=1`). The
 // agent never imports @trc/control: this file is the whole contract, in the control plane's JSON shapes.
-import type { InstanceView, NodeInstanceSpec } from '@trc/core';
+import type { NodeAssignment, NodeInstanceSpec } from '@trc/core';
 import { TrcError, userError } from '@trc/core';
 import type { PullReport } from './pull-report.ts';
 
@@ -21,7 +21,7 @@ export interface NodeCapabilities {
 export type ReportedState = 'starting' | 'healthy' | 'unhealthy' | 'exited' | 'stopped';
 
 /** One entry of GET /v1/nodes/:node/assignments. */
-export type Assignment = InstanceView;
+export type Assignment = NodeAssignment;
 
 /** GET /v1/nodes/:node/instances/:instance/spec. */
 export type InstanceSpecResponse = NodeInstanceSpec;

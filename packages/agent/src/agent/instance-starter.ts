@@ -67,8 +67,11 @@ export class InstanceStarter {
     return this.#rootfs;
   }
 
-  /** `secrets`: the instance's secrets file, already being fetched (else fetched here). */
-  async start(plan: InstancePlan, timings: PhaseTimings, options: { secrets?: Promise<Uint8Array> } = {}): Promise<InstanceAttachment> {
+  /**
+   * `secrets`: the instance's secrets file, already being fetched (else fetched here); `beforeRun`: what must
+   * be done before the instance's process may run (the agent's record of it).
+   */
+  async start(plan: InstancePlan, timings: PhaseTimings, options: { secrets?: Promise<Uint8Array>; beforeRun?: Promise<unknown> } = {}): Promise<InstanceAttachment> {
     const { control, puller, driver, network, stager } = this.#deps;
     const timed = async <T>(phase: StartPhase, fn: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
@@ -80,6 +83,7 @@ export class InstanceStarter {
     };
     let plumbed: Promise<InstanceAttachment> | undefined;
     let networkDone = false;
+    const startEnded = Promise.withResolvers<void>();
     let rooted: Promise<string> | undefined;
     try {
       const provider = await this.rootfsProvider();
@@ -102,7 +106,7 @@ export class InstanceStarter {
         await stager.remove(plan.id);
         return stager.stage(plan.id, entries, group === undefined || rootfs === undefined ? { kind: 'root' } : { kind: 'group', group, rootfs });
       });
-      const reporter = this.#reporter(plan);
+      const reporter = this.#reporter(plan, startEnded.promise);
       const pulling = this.#pull(plan.imageRef, (e) => reporter.onProgress(e));
       const tree = (p: PulledImage): ImageTree => ({ key: p.manifestDigest, unpack: (into) => puller.unpack(p, into, { onProgress: (e) => reporter.onProgress(e) }) });
       // The root (a mount) goes on while the instance is created; start waits for both.
@@ -158,6 +162,7 @@ export class InstanceStarter {
         namespaced,
       ]);
       const attachment = await namespaced;
+      await options.beforeRun;
       await timed('start', async () => {
         if (gate === undefined) await driver.start(plan.id);
         else await this.#startGated(gate, plan.id, plumbed!);
@@ -173,6 +178,8 @@ export class InstanceStarter {
       await rooted?.catch(() => undefined);
       await this.cleanup(plan.id);
       throw error;
+    } finally {
+      startEnded.resolve();
     }
   }
 
@@ -198,9 +205,10 @@ export class InstanceStarter {
 
   /**
    * Sends an instance's pull progress to the control plane, in order, one request at a time; a report that
-   * cannot be delivered is dropped (the next one supersedes it, and the start never waits for them).
+   * cannot be delivered is dropped (the next one supersedes it, and the start never waits for them). The one
+   * report of a pull that downloaded nothing waits for `startEnded`: the control plane serves the start first.
    */
-  #reporter(plan: InstancePlan): PullReporter {
+  #reporter(plan: InstancePlan, startEnded: Promise<void>): PullReporter {
     let chain = Promise.resolve();
     let failed = false;
     return new PullReporter({
@@ -208,7 +216,8 @@ export class InstanceStarter {
       now: () => performance.now(),
       ...(this.#deps.progressIntervalMs === undefined ? {} : { intervalMs: this.#deps.progressIntervalMs }),
       send: (report) => {
-        chain = chain.then(() => this.#deps.control.reportPullProgress(plan.id, report)).catch((error: unknown) => {
+        const after = report.phase === 'pulled' && report.cached ? startEnded : undefined;
+        chain = chain.then(() => after).then(() => this.#deps.control.reportPullProgress(plan.id, report)).catch((error: unknown) => {
           if (!failed) this.#log(`instance ${plan.id}: pull progress not reported: ${(error as Error).message}`);
           failed = true;
         });

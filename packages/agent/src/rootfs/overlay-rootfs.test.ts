@@ -120,7 +120,7 @@ test('without overlayfs the roots fall back to one unpack per instance, and the 
   assert.equal(existsSync(a), false);
 });
 
-test('spare roots: a start mounts one of its image ahead, the next start of that image takes it (fresh, renamed into place), at most SPARE_IMAGES images keep one, close() unmounts them', { skip }, async (t) => {
+test('spare roots: a started instance has one of its image mounted ahead, the next start of that image takes it (fresh, renamed into place), at most SPARE_IMAGES images keep one, close() unmounts them', { skip }, async (t) => {
   const work = mkdtempSync(path.join(tmpdir(), 'trc-rootfs-'));
   t.after(async () => {
     await unmountUnder(DEFAULT_MOUNT_TOOLS, work);
@@ -137,6 +137,8 @@ test('spare roots: a start mounts one of its image ahead, the next start of that
   const img = image(work, KEY);
   const a = await provider.prepare('a', img);
   writeFileSync(path.join(a, 'written-by-a'), 'a\n');
+  assert.deepEqual(await spareMounts(), [], 'no spare is made while a start runs');
+  await provider.started('a');
   await settle(1);
   const [spare] = await spareMounts();
   const b = await provider.prepare('b', img);
@@ -145,11 +147,15 @@ test('spare roots: a start mounts one of its image ahead, the next start of that
   assert.equal(await mounted(spare!), false);
   assert.equal(readFileSync(path.join(b, 'etc/motd'), 'utf8'), 'image\n');
   assert.equal(existsSync(path.join(b, 'written-by-a')), false, 'a spare is fresh');
+  await provider.started('b');
   await settle(1);
 
   // Three images started in turn: the one started longest ago loses its spare.
   const keys = [`sha256:${'c'.repeat(64)}`, `sha256:${'d'.repeat(64)}`];
-  for (const [i, key] of keys.entries()) await provider.prepare(`x${i}`, image(work, key));
+  for (const [i, key] of keys.entries()) {
+    await provider.prepare(`x${i}`, image(work, key));
+    await provider.started(`x${i}`);
+  }
   await settle(SPARE_IMAGES);
   await provider.close();
   assert.deepEqual(await spareMounts(), []);

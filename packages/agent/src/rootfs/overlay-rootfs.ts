@@ -38,6 +38,8 @@ export class OverlayRootfs implements RootfsProvider {
   /** By image tree, in the order they were last started. */
   readonly #spares = new Map<string, Spare>();
   #spareCount = 0;
+  /** Instances prepared and not yet started: the spare of their image is refilled when they are. */
+  readonly #refillAfter = new Map<string, { readonly lower: string; readonly owner: RootOwner }>();
   #cleaned: Promise<void> | undefined;
   /** Host-side unmounts after starts: one umount for those that come while another runs (a burst). */
   readonly #unmounts = new Batcher<string, void>(async (targets) => {
@@ -106,7 +108,8 @@ export class OverlayRootfs implements RootfsProvider {
       if (!taken) void this.#dropSpare(spare);
     }
     if (!taken) await this.#mountRoot(this.#layers(id), lower, owner);
-    this.#refill(lower, owner);
+    // The next spare is mounted once this instance runs (started()), not while its start competes for the CPU.
+    this.#refillAfter.set(id, { lower, owner });
     return this.pathOf(id);
   }
 
@@ -200,10 +203,14 @@ export class OverlayRootfs implements RootfsProvider {
   }
 
   async started(id: string): Promise<void> {
+    const refill = this.#refillAfter.get(id);
+    this.#refillAfter.delete(id);
+    if (refill !== undefined) this.#refill(refill.lower, refill.owner);
     await this.#unmounts.submit(this.pathOf(id));
   }
 
   async release(id: string): Promise<void> {
+    this.#refillAfter.delete(id);
     // Unmounted before anything is removed: a recursive remove through a mounted overlay would
     // only whiteout files, and the mount point itself cannot be removed.
     await Promise.all([unmountAll(this.#tools, this.pathOf(id)), unmountAll(this.#tools, this.#legacyPath(id))]);

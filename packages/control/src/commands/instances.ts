@@ -1,6 +1,6 @@
 // The instance lifecycle after placement: node agents report what they observe, secret rotations roll
 // through each marked (env, process type) one replacement at a time, and instances on a down node move.
-import { INSTANCE_ACTUAL_STATES, TrcError, formatMemory, type EventPayloads, type InstanceActualState, type InstanceView } from '@trc/core';
+import { INSTANCE_ACTUAL_STATES, TrcError, formatMemory, type EventPayloads, type InstanceActualState, type InstanceView, type NodeAssignment } from '@trc/core';
 import { bundleContext } from './secrets.ts';
 import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
@@ -21,12 +21,12 @@ export async function listAppInstances(control: Control, actor: Actor, appName: 
   return [...state.instances.values()].filter((i) => i.app === appName).map(instanceView);
 }
 
-/** What a node agent must run: every instance placed on it, with its desired state. */
-export async function nodeAssignments(control: Control, actor: Actor, node: string): Promise<InstanceView[]> {
+/** What a node agent must run: every instance placed on it, with its desired state and its org. */
+export async function nodeAssignments(control: Control, actor: Actor, node: string): Promise<NodeAssignment[]> {
   if (actor.kind !== 'operator' && !(actor.kind === 'node' && actor.node === node)) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('read node assignments');
   const state = await control.read();
   if (!state.nodes.has(node)) throw notFound(`node "${node}"`);
-  return [...state.instances.values()].filter((i) => i.node === node).map(instanceView);
+  return [...state.instances.values()].filter((i) => i.node === node).map((i) => ({ ...instanceView(i), org: i.org }));
 }
 
 export async function reportInstanceState(control: Control, actor: Actor, node: string, instanceId: string, input: { state: InstanceActualState; detail?: string; address?: string }): Promise<InstanceView> {

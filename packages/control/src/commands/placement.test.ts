@@ -36,6 +36,7 @@ test('a deploy places its instances through the scheduler: InstancePlaced events
   const n1 = await nodeAssignments(control, operator, 'n1');
   assert.equal(n1.length, 1);
   assert.equal(n1[0]!.desired, 'running');
+  assert.equal(n1[0]!.org, 'acme', 'the node learns the org with the assignment');
 });
 
 test('a redeploy replaces the old instances (rolling, deploys.test.ts); scaling down stops the newest', async () => {

@@ -38,7 +38,7 @@ export interface NodeInstanceSpec {
   readonly manifest?: string;
 }
 
-/** An instance as the API shows it: `GET /v1/apps/:app/instances` and a node's `GET /v1/nodes/:node/assignments`. */
+/** An instance as the API shows it: `GET /v1/apps/:app/instances`; a node's assignments add its org (NodeAssignment). */
 export interface InstanceView {
   readonly id: string;
   readonly app: string;
@@ -53,4 +53,12 @@ export interface InstanceView {
   readonly detail?: string;
   /** Present while a rolling replacement drains it: the edges no longer route to it, its stop follows. */
   readonly drainingSince?: string;
+}
+
+/**
+ * One entry of a node's `GET /v1/nodes/:node/assignments`: the instance and its org, so the node can make the
+ * instance's network (the org's isolation set) while it fetches the instance's spec.
+ */
+export interface NodeAssignment extends InstanceView {
+  readonly org: string;
 }

@@ -84,6 +84,10 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   /** Instances this driver started or adopted, watched for exit and log size. */
   readonly #tracked = new Set<string>();
   readonly #finalizing = new Map<string, Promise<ExitInfo>>();
+  /** Records of instances (never rewritten after create), read once; gone with the instance. */
+  readonly #records = new Map<string, InstanceRecord>();
+  /** Created by this driver and neither started, stopped nor removed since: start() need not look for an exit. */
+  readonly #unstarted = new Set<string>();
   /** /etc/passwd and /etc/group of shared image trees, by tree path; the oldest goes first past the bound. */
   readonly #userFiles = new Map<string, Promise<{ passwd: string; group: string }>>();
   #timer: NodeJS.Timeout | undefined;
@@ -131,6 +135,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
         writeFile(this.#file(spec.id, 'instance.json'), JSON.stringify(record)),
         gate === undefined ? undefined : this.gates.take(gate.fifo),
       ]);
+      this.#records.set(spec.id, record);
+      this.#unstarted.add(spec.id);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -160,8 +166,12 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
 
   async #record(id: string): Promise<InstanceRecord> {
     checkInstanceId(id);
+    const known = this.#records.get(id);
+    if (known !== undefined) return known;
     try {
-      return JSON.parse(await readFile(this.#file(id, 'instance.json'), 'utf8')) as InstanceRecord;
+      const record = JSON.parse(await readFile(this.#file(id, 'instance.json'), 'utf8')) as InstanceRecord;
+      this.#records.set(id, record);
+      return record;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TrcError('TRC_RUNTIME_INSTANCE_NOT_FOUND', `instance ${id} does not exist on this node`, { hint: 'list the instances; it may have been removed' });
       throw error;
@@ -173,7 +183,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   }
 
   async start(id: string): Promise<InstanceInfo> {
-    const [record, exit] = await Promise.all([this.#record(id), this.#readExit(id)]);
+    const unstarted = this.#unstarted.delete(id);
+    const [record, exit] = await Promise.all([this.#record(id), unstarted ? undefined : this.#readExit(id)]);
     if (exit !== undefined) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} has stopped`, { hint: 'create a new instance to run it again' });
     try {
       await writeFile(this.#file(id, 'shim.pid'), '', { flag: 'wx' });
@@ -318,6 +329,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   }
 
   async stop(id: string, options: StopOptions): Promise<ExitInfo> {
+    this.#unstarted.delete(id);
     const info = await this.inspect(id);
     if (info.exit !== undefined) return info.exit;
     if (info.state === 'created' && !(await this.#started(id))) {
@@ -368,8 +380,10 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       await this.stop(id, { graceMs: 0 });
     }
     this.#tracked.delete(id);
+    this.#unstarted.delete(id);
     await this.#runc.delete(id, true);
     await rm(this.#dir(id), { recursive: true, force: true });
+    this.#records.delete(id);
   }
 
   async tail(id: string, options: TailOptions): Promise<string> {
