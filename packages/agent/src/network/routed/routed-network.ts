@@ -410,7 +410,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
     const namespaces = new Set([...state.allocations.map((a) => this.#nsName(a)), ...pool.map((e) => e.netns)]);
     const interfaces = new Set([...state.allocations.map((a) => this.#hostIf(a)), ...pool.map((e) => e.hostInterface)]);
     const orphans: string[] = [];
-    const links = JSON.parse(await mustRun(this.#ip, ['-j', 'link', 'show', 'type', 'veth'])) as { ifname: string }[];
+    const links = JSON.parse(await mustRun(this.#ip, ['-j', 'link', 'show', 'type', 'veth'], undefined, true)) as { ifname: string }[];
     for (const { ifname } of links) {
       if (!ifname.startsWith(config.interfacePrefix) || interfaces.has(ifname)) continue;
       await mustRun(this.#ip, ['link', 'del', 'dev', ifname]);

@@ -1,7 +1,7 @@
 // RuntimeDriver on runc: one OCI bundle per instance under the state directory, run by a detached shim
 // (shim.ts says why), limits through runc's linux.resources, OOM read from the instance's memory cgroup.
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { waitForFiles } from './wait-files.ts';
+import { waitForFiles, type FileWait } from './wait-files.ts';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { detectCgroupLayout, type CgroupLayout } from '../../cgroups/layout.ts';
@@ -88,6 +88,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   readonly #records = new Map<string, InstanceRecord>();
   /** Created by this driver and neither started, stopped nor removed since: start() need not look for an exit. */
   readonly #unstarted = new Set<string>();
+  /** Starts under way here: what a release of their gate waits for before closing its end of the FIFO. */
+  readonly #startWaits = new Map<string, FileWait<{ kind: 'running'; pid: number } | { kind: 'ended' }>>();
   /** /etc/passwd and /etc/group of shared image trees, by tree path; the oldest goes first past the bound. */
   readonly #userFiles = new Map<string, Promise<{ passwd: string; group: string }>>();
   #timer: NodeJS.Timeout | undefined;
@@ -198,6 +200,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     // A gated start also waits for its release, which the hook bounds.
     const timeoutMs = (this.#options.startTimeoutMs ?? 15_000) + (record.gated === true ? this.#gateTimeoutS() * 1000 : 0);
     const started = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), timeoutMs);
+    this.#startWaits.set(id, started);
+    void started.done.finally(() => this.#startWaits.delete(id)).catch(() => undefined);
     try {
       const pid = await spawnShim(this.#runner, this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
       await writeFile(this.#file(id, 'shim.pid'), String(pid));
@@ -223,11 +227,13 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   async releaseGate(id: string, ok: boolean): Promise<void> {
     const record = await this.#record(id);
     if (record.gated !== true) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} was not created gated`, { hint: 'create the instance with gated: true to hold its start' });
-    const past = waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), (this.#options.startTimeoutMs ?? 15_000) + this.#gateTimeoutS() * 1000);
+    // The start's own wait when it runs here (an instance left held by an earlier agent has none).
+    const own = this.#startWaits.get(id);
+    const past = own ?? waitForFiles(this.#dir(id), ['pid', 'status'], () => this.#startOutcome(id), (this.#options.startTimeoutMs ?? 15_000) + this.#gateTimeoutS() * 1000);
     try {
       await releaseGate(this.#file(id, GATE_FILE), ok, past.done);
     } catch (error) {
-      past.cancel();
+      if (own === undefined) past.cancel();
       throw error;
     }
   }

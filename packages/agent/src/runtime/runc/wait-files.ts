@@ -9,10 +9,11 @@ export interface FileWait<T> {
   cancel(): void;
 }
 
-const FALLBACK_MS = 25;
+/** inotify is reliable on the local filesystems the state lives on: the timer is a safety net, not the way. */
+const FALLBACK_MS = 250;
 
 /**
- * Calls `check` whenever one of `names` changes in `dir` (and every 25ms regardless) until it returns a
+ * Calls `check` whenever one of `names` changes in `dir` (and every 250ms regardless) until it returns a
  * value or `timeoutMs` passes. Checks never overlap, and one more runs after a change seen mid-check.
  */
 export function waitForFiles<T>(dir: string, names: readonly string[], check: () => Promise<T | undefined>, timeoutMs: number): FileWait<T> {
