@@ -21,4 +21,16 @@ export interface ProcessRunner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Starts a program that outlives the agent (not in its session or process group; stdio /dev/null); resolves with its pid. */
   spawnDetached(file: string, args: readonly string[]): Promise<number>;
+  /**
+   * Starts a program that outlives the agent under a supervisor that waits for it: the program's stdout and
+   * stderr are appended to `files.stdout` and `files.stderr` (stdin /dev/null), and when it ends its exit
+   * status is written to `files.status` as "<status>\n". Resolves with the supervisor's pid.
+   */
+  spawnSupervised(file: string, args: readonly string[], files: SupervisedFiles): Promise<number>;
+}
+
+export interface SupervisedFiles {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: string;
 }

@@ -1,9 +1,12 @@
 // The spawn helper against the real /bin/sh: arguments arrive as given, input and output round-trip,
-// statuses and timeouts are reported, detached programs leave the agent's session, and a helper that dies
+// statuses and timeouts are reported, detached programs leave the agent's session, supervised ones have their
+// status written, and a helper that dies
 // fails what was pending and is replaced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { ShellRunner, shellQuote } from './shell-runner.ts';
@@ -101,5 +104,25 @@ test('a helper is retired after its share of requests, once nothing is pending: 
     process.kill(pid, 'SIGKILL');
   } finally {
     runner.close();
+  }
+});
+
+test('a supervised program appends its output to the given files and its supervisor writes its exit status when it ends', async () => {
+  const runner = new ShellRunner();
+  const dir = mkdtempSync(path.join(tmpdir(), 'trc-supervised-'));
+  try {
+    const files = { stdout: path.join(dir, "out 'x'.log"), stderr: path.join(dir, 'err.log'), status: path.join(dir, 'status') };
+    writeFileSync(files.stdout, 'before\n');
+    const pid = await runner.spawnSupervised('/bin/sh', ['-c', 'read -r x || echo "no input"; echo "$1"; echo oops >&2; sleep 0.2; exit 7', 'sh', "a 'quoted' $arg"], files);
+    assert.equal(existsSync(`/proc/${pid}`), true, 'the supervisor waits while the program runs');
+    // Bounded: the program sleeps 0.2 s.
+    for (let i = 0; i < 300 && !existsSync(files.status); i++) await sleep(10);
+    await sleep(20);
+    assert.equal(readFileSync(files.status, 'utf8'), '7\n');
+    assert.equal(readFileSync(files.stdout, 'utf8'), "before\nno input\na 'quoted' $arg\n");
+    assert.equal(readFileSync(files.stderr, 'utf8'), 'oops\n');
+  } finally {
+    runner.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

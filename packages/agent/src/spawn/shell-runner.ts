@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { TrcError } from '@trc/core';
-import type { ProcessRunner, RunOptions, RunResult } from './runner.ts';
+import type { ProcessRunner, RunOptions, RunResult, SupervisedFiles } from './runner.ts';
 
 /**
+ * `S` runs a command line (the program with its own redirections, then `echo $? >status`) in a background
+ * subshell of the helper, which waits for the program: a supervisor without an exec of its own.
  * `R` runs a command in a background subshell, its output in `<dir>/<id>.o|.e`, then answers its status
  * (`Q` the same with its stdout discarded: one file fewer to make, read and remove);
  * `D` starts one as a background job of the helper itself (which reaps it) and answers its pid. Jobs get
@@ -24,6 +26,7 @@ while IFS= read -r line; do
     R) ( eval "$cmd" </dev/null >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & ;;
     Q) ( eval "$cmd" </dev/null >/dev/null 2>"$d/$id.e"; echo "$id $?" ) & ;;
     D) eval "exec $cmd" </dev/null >/dev/null 2>&1 & echo "$id $!" ;;
+    S) eval "$cmd" </dev/null >/dev/null 2>&1 & echo "$id $!" ;;
   esac
 done
 `;
@@ -95,6 +98,11 @@ export class ShellRunner implements ProcessRunner {
     return this.#request('D', [file, ...args].map(shellQuote).join(' ')).status;
   }
 
+  async spawnSupervised(file: string, args: readonly string[], files: SupervisedFiles): Promise<number> {
+    const program = [file, ...args].map(shellQuote).join(' ');
+    return this.#request('S', `${program} >>${shellQuote(files.stdout)} 2>>${shellQuote(files.stderr)} </dev/null; echo $? >${shellQuote(files.status)}`).status;
+  }
+
   /** Ends the helper (jobs it started keep running). Later calls start a new one. */
   close(): void {
     this.#child?.stdin?.end();
@@ -103,7 +111,7 @@ export class ShellRunner implements ProcessRunner {
     this.#dir = undefined;
   }
 
-  #request(kind: 'R' | 'Q' | 'D', command: string): { id: number; status: Promise<number> } {
+  #request(kind: 'R' | 'Q' | 'D' | 'S', command: string): { id: number; status: Promise<number> } {
     const child = this.#helper();
     const id = ++this.#next;
     this.#served += 1;

@@ -167,7 +167,8 @@ describe('runc driver specifics', () => {
     const s = spec(['sh', '-c', 'sleep 0.3; exit 5']);
     await d.create(s);
     const { pid } = await d.start(s.id);
-    const shimPid = Number(readFileSync(path.join(stateDir, 'instances', s.id, 'shim.pid'), 'utf8'));
+    // "<pid> <start time>": the supervisor that waits for runc.
+    const shimPid = Number(readFileSync(path.join(stateDir, 'instances', s.id, 'shim.pid'), 'utf8').split(' ')[0]);
     process.kill(shimPid, 'SIGKILL');
     await waitUntilGone(pid!);
     const exit = await d.wait(s.id);

@@ -13,7 +13,7 @@ import { GATE_FILE, GatePool, releaseGate } from './gate.ts';
 import type { ProcessRunner } from '../../spawn/runner.ts';
 import { defaultRunner } from '../../spawn/shell-runner.ts';
 import { RuncCli } from './runc-cli.ts';
-import { readShimStatus, shimAlive, spawnShim } from './shim.ts';
+import { readShimStatus, shimAlive, shimIdentity, spawnShim } from './shim.ts';
 import { buildOciSpec } from './spec.ts';
 import { readImageUserFiles, resolveUser, type ResolvedUser } from './user.ts';
 
@@ -180,6 +180,10 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     }
   }
 
+  #procRoot(): string {
+    return path.join(this.#options.hostRoot ?? '/', 'proc');
+  }
+
   #gateTimeoutS(): number {
     return Math.max(1, Math.ceil(this.#options.gateTimeoutS ?? 30));
   }
@@ -203,8 +207,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     this.#startWaits.set(id, started);
     void started.done.finally(() => this.#startWaits.delete(id)).catch(() => undefined);
     try {
-      const pid = await spawnShim(this.#runner, this.#options.shell ?? '/bin/sh', { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
-      await writeFile(this.#file(id, 'shim.pid'), String(pid));
+      const pid = await spawnShim(this.#runner, { stdout: this.#file(id, 'stdout.log'), stderr: this.#file(id, 'stderr.log'), status: this.#file(id, 'status') }, command);
+      await writeFile(this.#file(id, 'shim.pid'), await shimIdentity(this.#procRoot(), pid));
     } catch (error) {
       started.cancel();
       // Never started: back to created, so it can be started again or removed at once.
@@ -276,7 +280,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     if (state !== undefined && (state.status === 'running' || state.status === 'paused')) return { id, state: state.status, pid: state.pid };
     // runc has no running process: either the shim is about to record the status, or it is gone (a host
     // reboot, someone killed it) and nobody will.
-    if ((await shimAlive(path.join(this.#options.hostRoot ?? '/', 'proc'), Number(shimPid), id))) {
+    if ((await shimAlive(this.#procRoot(), shimPid, id))) {
       return { id, state: state === undefined ? 'created' : 'running' };
     }
     const late = await readShimStatus(this.#file(id, 'status'));
