@@ -1,5 +1,6 @@
 // RuntimeDriver on runc: one OCI bundle per instance under the state directory, run by a detached shim
 // (shim.ts says why), limits through runc's linux.resources, OOM read from the instance's memory cgroup.
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { waitForFiles, type FileWait } from './wait-files.ts';
 import path from 'node:path';
@@ -247,7 +248,10 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
    * ended) wins over the pid file, so a start that failed is never reported as running.
    */
   async #startOutcome(id: string): Promise<{ kind: 'running'; pid: number } | { kind: 'ended' } | undefined> {
-    const [status, text] = await Promise.all([readShimStatus(this.#file(id, 'status')), readFile(this.#file(id, 'pid'), 'utf8').catch(() => '')]);
+    // Checked on every change in the directory until runc is done: files not there yet cost a stat, not an error.
+    const [hasStatus, hasPid] = [existsSync(this.#file(id, 'status')), existsSync(this.#file(id, 'pid'))];
+    if (!hasStatus && !hasPid) return undefined;
+    const [status, text] = await Promise.all([hasStatus ? readShimStatus(this.#file(id, 'status')) : undefined, hasPid ? readFile(this.#file(id, 'pid'), 'utf8').catch(() => '') : '']);
     if (status !== undefined) return { kind: 'ended' };
     return /^\d+$/.test(text) ? { kind: 'running', pid: Number(text) } : undefined;
   }
@@ -447,15 +451,23 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     this.#timer.unref();
   }
 
-  /** Rotates the logs of watched instances and records the exits that happened. */
+  /**
+   * Rotates the logs of watched instances and records the exits that happened. It runs for every instance
+   * every pollMs, so it looks with synchronous stat calls on the local state directory: no thread-pool hop and
+   * no error object for a file that is not there (an exit status, usually); the async work is for what found.
+   */
   async #tick(): Promise<void> {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
       for (const id of [...this.#tracked]) {
         try {
-          await rotateIfNeeded(this.#file(id, 'stdout.log'), this.#logs);
-          await rotateIfNeeded(this.#file(id, 'stderr.log'), this.#logs);
+          if (!existsSync(this.#dir(id))) throw new Error('removed');
+          for (const stream of ['stdout.log', 'stderr.log']) {
+            const file = this.#file(id, stream);
+            if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > this.#logs.maxBytes) await rotateIfNeeded(file, this.#logs);
+          }
+          if (!existsSync(this.#file(id, 'status'))) continue;
           const status = await readShimStatus(this.#file(id, 'status'));
           if (status !== undefined) await this.#finalize(id, { status });
         } catch {
