@@ -3,7 +3,8 @@
 // layer of its own overlay (`.layers/<id>/root`, upper and work beside it), so a second instance of an
 // image unpacks nothing and its writes stay in its own upper directory. A spare root of each recently
 // started image is mounted ahead (`.spare/<n>`), and the next start of that image renames it into place.
-import { access, chmod, chown, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { Batcher } from '../spawn/batcher.ts';
@@ -78,7 +79,7 @@ export class OverlayRootfs implements RootfsProvider {
     const running = this.#unpacking.get(final);
     if (running !== undefined) return running;
     const work = (async () => {
-      if (await access(final).then(() => true, () => false)) return final;
+      if (existsSync(final)) return final;
       // A partial tree (a crash mid-unpack) is never renamed into place: start it over.
       const partial = path.join(path.dirname(final), `.partial-${path.basename(final)}`);
       await rm(partial, { recursive: true, force: true });
@@ -211,6 +212,8 @@ export class OverlayRootfs implements RootfsProvider {
 
   async release(id: string): Promise<void> {
     this.#refillAfter.delete(id);
+    // Nothing there (a fresh instance, the usual case at prepare): nothing is mounted there either.
+    if (!existsSync(this.#layers(id)) && !existsSync(this.#legacyPath(id))) return;
     // Unmounted before anything is removed: a recursive remove through a mounted overlay would
     // only whiteout files, and the mount point itself cannot be removed.
     await Promise.all([unmountAll(this.#tools, this.pathOf(id)), unmountAll(this.#tools, this.#legacyPath(id))]);

@@ -1,6 +1,7 @@
 // The devices of one instance's network (namespace, veth pair, addresses, routes, per-interface sysctls),
 // made and removed with `ip -batch` runs: two per instance instead of a dozen `ip` processes.
-import { access, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mustRun, runCommand, type Tool } from '../command.ts';
 import type { PooledNames } from '../ipam.ts';
@@ -9,14 +10,12 @@ import { NETNS_DIR } from '../names.ts';
 /** A namespace and its veth's host side, by name (an instance's own or a pool entry's). */
 export type DeviceNames = PooledNames;
 
-/** Whether `file` exists (a namespace's bind mount, an interface's sysfs entry). */
+/**
+ * Whether `file` exists (a namespace's bind mount, an interface's sysfs entry): one stat on a kernel
+ * filesystem, asked before every attach, so synchronous (no thread-pool trip, no error object when absent).
+ */
 export async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
+  return existsSync(file);
 }
 
 export class VethDevices {
