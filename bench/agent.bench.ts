@@ -198,7 +198,7 @@ try {
   console.log('|---|---|');
   for (const [label, key] of [
     ['placement + event delivery + reports', 'placement'],
-    ['instance spec', 'spec'],
+    ['instance spec (carried by the assignment; a fetch only without it)', 'spec'],
     ['pull (cached) + root (overlaps the namespace and the secrets fetch)', 'pull'],
     ['  network namespace made (or taken from the pool)', 'netns'],
     ['  network complete (from the same start; overlaps secrets, create, start)', 'network'],

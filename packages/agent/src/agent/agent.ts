@@ -246,7 +246,8 @@ export class Agent {
         const secrets = control.instanceSecrets(a.id);
         secrets.catch(() => undefined);
         network.attachStaged(a.id, a.org).catch(() => undefined);
-        const plan = planInstance(await control.instanceSpec(a.id));
+        // An assignment waiting to be started carries its spec; an older one is asked for it.
+        const plan = planInstance(a.spec ?? (await control.instanceSpec(a.id)));
         timings.spec = performance.now() - t0;
         const base: InstanceRecord = { id: plan.id, org: plan.org, app: plan.app, processType: plan.processType, lastReported: 'starting', ...(plan.port === undefined ? {} : { port: plan.port }), ...(plan.healthCheck === undefined ? {} : { healthCheck: plan.healthCheck }) };
         // On disk before the instance runs (a restarted agent adopts by it), written while the start goes on.

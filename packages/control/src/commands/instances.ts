@@ -2,6 +2,7 @@
 // through each marked (env, process type) one replacement at a time, and instances on a down node move.
 import { INSTANCE_ACTUAL_STATES, TrcError, formatMemory, type EventPayloads, type InstanceActualState, type InstanceView, type NodeAssignment } from '@trc/core';
 import { bundleContext } from './secrets.ts';
+import { specOf } from './node-instance-spec.ts';
 import { aggregates, type ControlState, type InstanceState } from '../state/state.ts';
 import { forbidden, notFound, requireApp, type Actor } from './actor.ts';
 import type { Change, Control, Intent } from './control.ts';
@@ -21,12 +22,19 @@ export async function listAppInstances(control: Control, actor: Actor, appName: 
   return [...state.instances.values()].filter((i) => i.app === appName).map(instanceView);
 }
 
-/** What a node agent must run: every instance placed on it, with its desired state and its org. */
+/**
+ * What a node agent must run: every instance placed on it, with its desired state and its org; one still
+ * waiting to be started (desired running, actual pending) carries its spec, so the agent starts it without
+ * another round trip.
+ */
 export async function nodeAssignments(control: Control, actor: Actor, node: string): Promise<NodeAssignment[]> {
   if (actor.kind !== 'operator' && !(actor.kind === 'node' && actor.node === node)) throw actor.kind === 'node' ? notFound(`node "${node}"`) : forbidden('read node assignments');
   const state = await control.read();
   if (!state.nodes.has(node)) throw notFound(`node "${node}"`);
-  return [...state.instances.values()].filter((i) => i.node === node).map((i) => ({ ...instanceView(i), org: i.org }));
+  return [...state.instances.values()].filter((i) => i.node === node).map((i) => {
+    const spec = i.desired === 'running' && i.actual === 'pending' ? specOf(state, i) : undefined;
+    return { ...instanceView(i), org: i.org, ...(spec === undefined ? {} : { spec }) };
+  });
 }
 
 export async function reportInstanceState(control: Control, actor: Actor, node: string, instanceId: string, input: { state: InstanceActualState; detail?: string; address?: string }): Promise<InstanceView> {

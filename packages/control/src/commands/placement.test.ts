@@ -6,6 +6,7 @@ import { addNode, makeTestControl, operator, orgActor, IMAGE, DIGEST } from '../
 import { createOrg, setClusterSettings, setQuotas } from './orgs.ts';
 import { createApp, createRelease, deploy, scale } from './apps.ts';
 import { nodeAssignments, reportInstanceState } from './instances.ts';
+import { nodeInstanceSpec } from './node-instance-spec.ts';
 import { advanceDeploys } from './deploys.ts';
 
 const t = await makeTestControl('placement');
@@ -36,7 +37,16 @@ test('a deploy places its instances through the scheduler: InstancePlaced events
   const n1 = await nodeAssignments(control, operator, 'n1');
   assert.equal(n1.length, 1);
   assert.equal(n1[0]!.desired, 'running');
-  assert.equal(n1[0]!.org, 'acme', 'the node learns the org with the assignment');
+});
+
+test("a node's assignments carry each instance's org, and the spec of one waiting to be started (as GET …/spec answers it), not once started", async () => {
+  const node = { kind: 'node', node: 'n1', tokenId: 't' } as const;
+  const [pending] = await nodeAssignments(control, node, 'n1');
+  assert.equal(pending!.org, 'acme');
+  assert.deepEqual(pending!.spec, await nodeInstanceSpec(control, node, 'n1', pending!.id));
+  await reportInstanceState(control, node, 'n1', pending!.id, { state: 'starting' });
+  const [started] = await nodeAssignments(control, node, 'n1');
+  assert.deepEqual([started!.org, started!.spec], ['acme', undefined]);
 });
 
 test('a redeploy replaces the old instances (rolling, deploys.test.ts); scaling down stops the newest', async () => {

@@ -61,4 +61,6 @@ export interface InstanceView {
  */
 export interface NodeAssignment extends InstanceView {
   readonly org: string;
+  /** While the instance waits to be started (desired running, actual pending): what GET …/spec answers. */
+  readonly spec?: NodeInstanceSpec;
 }
