@@ -85,6 +85,7 @@ export class InstanceStarter {
     let networkDone = false;
     const startEnded = Promise.withResolvers<void>();
     let rooted: Promise<string> | undefined;
+    let staging: Promise<StagedSecrets> | undefined;
     try {
       const provider = await this.rootfsProvider();
       const t0 = performance.now();
@@ -123,20 +124,18 @@ export class InstanceStarter {
         }
       });
       rooted.catch(() => undefined);
-      // Pull and root, the namespace and the secrets fetch (and stage) do not depend on each other: they
-      // overlap. prepare() replaces any root a crash mid-start left. The namespace's path is known ahead, so
-      // the instance is created while the namespace is made, and started once it exists.
-      const [pulled, shared, secrets] = await Promise.all([
-        pulling,
-        pulling.then((p) => provider.tree(tree(p))),
-        (async (): Promise<StagedSecrets | Uint8Array> => {
-          const file = await (options.secrets ?? control.instanceSecrets(plan.id));
-          return group === undefined ? stage(file) : file;
-        })(),
-      ]);
-      // Without a shared tree (or for a group lookup) the image's files are only in the instance's root.
-      const rootfs = shared === undefined || secrets instanceof Uint8Array ? await rooted : provider.pathOf(plan.id);
-      const staged = secrets instanceof Uint8Array ? await stage(secrets, rootfs) : secrets;
+      // Pull and root, the network and the secrets (fetched, then staged) do not depend on each other: they
+      // overlap. prepare() replaces any root a crash mid-start left. The bundle names the namespace and the
+      // secrets' host files ahead, so the instance is created meanwhile and started once all are in place.
+      staging = (async (): Promise<StagedSecrets> => {
+        const file = await (options.secrets ?? control.instanceSecrets(plan.id));
+        // Readable by a group of the image, the group is looked up in its root.
+        return stage(file, group === undefined ? undefined : await rooted);
+      })();
+      staging.catch(() => undefined);
+      const [pulled, shared] = await Promise.all([pulling, pulling.then((p) => provider.tree(tree(p)))]);
+      // Without a shared tree the image's files are only in the instance's root.
+      const rootfs = shared === undefined ? await rooted : provider.pathOf(plan.id);
       // Gated only while the network is still being made (a burst, a slow host): a gate costs a hook
       // process and a release. Without one the process must not run before its network exists: wait here.
       const gate = isStartGate(driver) && !networkDone ? driver : undefined;
@@ -145,6 +144,7 @@ export class InstanceStarter {
         await plumbed;
       }
       const c = pulled.imageConfig;
+      const mounts = stager.mounts(plan.id);
       await Promise.all([
         timed('create', () => driver.create({
           id: plan.id,
@@ -154,12 +154,13 @@ export class InstanceStarter {
           ...(plan.command === undefined ? {} : { command: plan.command }),
           hostname: plan.processType,
           resources: plan.resources,
-          mounts: [staged.file, staged.exportScript],
+          mounts: [mounts.file, mounts.exportScript],
           networkNamespace: network.namespacePath(plan.id),
           ...(gate === undefined ? {} : { gated: true }),
         })),
         rooted,
         namespaced,
+        staging,
       ]);
       const attachment = await namespaced;
       await options.beforeRun;
@@ -174,8 +175,10 @@ export class InstanceStarter {
       this.#settling.set(plan.id, settle);
       return attachment;
     } catch (error) {
-      // A root still being mounted would be mounted after the clean-up's release.
+      // A root still being mounted would be mounted after the clean-up's release, and secrets still being
+      // written would be left after its removal.
       await rooted?.catch(() => undefined);
+      await staging?.catch(() => undefined);
       await this.cleanup(plan.id);
       throw error;
     } finally {

@@ -1,7 +1,7 @@
 // Stages an instance's secrets for the runtime (ADR 0010): renders the env's bundle as TRC_SECRETS_V1
 // into a host file on tmpfs and returns the read-only bind mounts that place it, and the export utility,
 // inside the instance. Values never leave this module except into that file.
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { renderSecretsFile, SECRETS_FILE_PATH, TrcError, userError, type SecretEntry } from '@trc/core';
@@ -59,6 +59,14 @@ export class SecretsStager {
     return path.join(this.root, `${instanceId}.env`);
   }
 
+  /** The bind mounts an instance gets, known before anything is staged (a runtime bundle may name them first). */
+  mounts(instanceId: string): Pick<StagedSecrets, 'file' | 'exportScript'> {
+    return {
+      file: { source: this.pathOf(instanceId), destination: SECRETS_FILE_PATH, readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
+      exportScript: { source: this.exportScript, destination: EXPORT_SCRIPT_PATH, readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev'] },
+    };
+  }
+
   /**
    * Writes the bundle as a new file (O_EXCL | O_NOFOLLOW: never through a planted link, never over an
    * older instance's file), owned by root, mode 0400 or 0440 with the image's group.
@@ -88,8 +96,7 @@ export class SecretsStager {
     }
     await handle.close();
     return {
-      file: { source: file, destination: SECRETS_FILE_PATH, readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
-      exportScript: { source: this.exportScript, destination: EXPORT_SCRIPT_PATH, readOnly: true, options: ['bind', 'ro', 'nosuid', 'nodev'] },
+      ...this.mounts(instanceId),
       mode,
       uid: 0,
       gid,
@@ -103,6 +110,8 @@ export class SecretsStager {
    */
   async remove(instanceId: string): Promise<void> {
     const file = this.pathOf(instanceId);
+    // Usually nothing (the stage before a start asks too): a stat, not a failed open.
+    if (lstatSync(file, { throwIfNoEntry: false }) === undefined) return;
     let handle;
     try {
       handle = await open(file, constants.O_WRONLY | constants.O_NOFOLLOW);
