@@ -1,6 +1,6 @@
 // RuntimeDriver on runc: one OCI bundle per instance under the state directory, run by a detached shim
 // (shim.ts says why), limits through runc's linux.resources, OOM read from the instance's memory cgroup.
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { waitForFiles, type FileWait } from './wait-files.ts';
 import path from 'node:path';
@@ -248,12 +248,13 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
    * ended) wins over the pid file, so a start that failed is never reported as running.
    */
   async #startOutcome(id: string): Promise<{ kind: 'running'; pid: number } | { kind: 'ended' } | undefined> {
-    // Checked on every change in the directory until runc is done: files not there yet cost a stat, not an error.
-    const [hasStatus, hasPid] = [existsSync(this.#file(id, 'status')), existsSync(this.#file(id, 'pid'))];
-    if (!hasStatus && !hasPid) return undefined;
-    const [status, text] = await Promise.all([hasStatus ? readShimStatus(this.#file(id, 'status')) : undefined, hasPid ? readFile(this.#file(id, 'pid'), 'utf8').catch(() => '') : '']);
-    if (status !== undefined) return { kind: 'ended' };
-    return /^\d+$/.test(text) ? { kind: 'running', pid: Number(text) } : undefined;
+    // Checked on every change in the directory until runc is done, and the start waits on it: two small local
+    // files read synchronously (no thread-pool round trips behind the rest of the start's I/O), a missing one
+    // costing a stat, not an error object.
+    const status = readSmall(this.#file(id, 'status'));
+    if (status !== undefined && /^\d+\n$/.test(status)) return { kind: 'ended' };
+    const text = readSmall(this.#file(id, 'pid'));
+    return text !== undefined && /^\d+$/.test(text) ? { kind: 'running', pid: Number(text) } : undefined;
   }
 
   /** The last error runc logged for the instance (its JSON log), for start failures. */
@@ -478,6 +479,23 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     } finally {
       this.#ticking = false;
     }
+  }
+}
+
+/** A small file's text, or undefined when it is not there (or cannot be read yet). */
+function readSmall(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.alloc(64);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } finally {
+    closeSync(fd);
   }
 }
 
