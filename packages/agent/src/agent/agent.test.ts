@@ -66,6 +66,42 @@ test('a burst of 9 assignments starts every instance, at most maxConcurrentStart
   }
 });
 
+test('a start still running after 250 ms is reported starting while it runs; a quick one once its process runs, before healthy', { timeout: 20_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trc-agent-starting-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const reports: string[] = [];
+  const fakeControl: Partial<ControlPlane> = {
+    assignments: async () => ['ins_slow', 'ins_quick'].map(assignment),
+    instanceSpec: async (id) => spec(id),
+    instanceSecrets: async () => new Uint8Array(),
+    reportState: async (id, state) => void reports.push(`${id}:${state}`),
+  };
+  let releaseSlow: () => void = () => undefined;
+  const slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve));
+  const fakeStarter: Starter = {
+    start: async (plan) => {
+      if (plan.id === 'ins_slow') await slowHeld;
+      return { instanceId: plan.id, orgId: plan.org, netnsPath: `/run/netns/${plan.id}`, address: plan.id === 'ins_slow' ? '198.18.0.2' : '198.18.0.3', gateway: '198.18.0.1', hostInterface: `v${plan.id}` };
+    },
+    cleanup: async () => undefined,
+  };
+  const agent = new Agent({
+    control: fakeControl as ControlPlane, driver: {} as RuntimeDriver, starter: fakeStarter,
+    network: { attachStaged: () => new Promise(() => undefined) } as unknown as InstanceNetwork,
+    records: new RecordStore(dir), capacity: { cores: 2, memoryBytes: 2 ** 30, reservedMemoryBytes: 0 },
+    capabilities: { runtimes: ['runc'], network: 'routed', cgroup: 'v2', secrets: 'tmpfs' },
+  });
+  await agent.resync();
+  // Bounded: the report is due 250 ms into the held start.
+  for (let i = 0; i < 500 && !reports.includes('ins_slow:starting'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(reports.includes('ins_slow:starting'), 'the held start is reported starting');
+  assert.ok(!reports.includes('ins_slow:healthy'));
+  releaseSlow();
+  await agent.settled();
+  await agent.stop();
+  for (const id of ['ins_slow', 'ins_quick']) assert.deepEqual(reports.filter((r) => r.startsWith(`${id}:`)), [`${id}:starting`, `${id}:healthy`]);
+});
+
 test('events that cannot change the node\'s assignments trigger no pass: pulls and reports other than stopped or exited', () => {
   const event = (type: string, payload: Record<string, unknown> = {}): StreamedEvent => ({ seq: 1, type, payload });
   assert.equal(changesAssignments(event('ImagePulled')), false);
