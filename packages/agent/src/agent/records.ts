@@ -1,6 +1,7 @@
 // What the agent remembers of each instance across its own restarts (org, address, port, health check,
 // last reported state, reports not yet delivered): one small JSON file per instance, never secret values.
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError, type HealthCheck } from '@trc/core';
 import type { ReportedState } from './control-client.ts';
@@ -67,8 +68,10 @@ export class RecordStore {
     await this.#serial(async () => {
       // Deleted meanwhile: do not bring it back.
       if (this.#records.get(record.id) === undefined) return;
-      await writeFile(`${file}.tmp`, JSON.stringify(this.#records.get(record.id)), { mode: 0o600 });
-      await rename(`${file}.tmp`, file);
+      // Synchronous: a small file a start waits for (and every report updates), in a queue every instance
+      // shares; asynchronous calls there would queue behind the rest of a burst's file work.
+      writeFileSync(`${file}.tmp`, JSON.stringify(this.#records.get(record.id)), { mode: 0o600 });
+      renameSync(`${file}.tmp`, file);
     });
   }
 

@@ -1,7 +1,7 @@
 // Stages an instance's secrets for the runtime (ADR 0010): renders the env's bundle as TRC_SECRETS_V1
 // into a host file on tmpfs and returns the read-only bind mounts that place it, and the export utility,
 // inside the instance. Values never leave this module except into that file.
-import { constants, lstatSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, lstatSync, openSync, writeFileSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { renderSecretsFile, SECRETS_FILE_PATH, TrcError, userError, type SecretEntry } from '@trc/core';
@@ -77,24 +77,26 @@ export class SecretsStager {
     const gid = access.kind === 'group' ? await imageGroupId(access.rootfs, access.group) : 0;
     const mode = access.kind === 'group' ? 0o440 : 0o400;
     const bytes = new TextEncoder().encode(renderSecretsFile(entries));
-    let handle;
+    // Synchronous: a few calls on tmpfs that a start waits for, each of which would otherwise queue behind
+    // the rest of the start's file work.
+    let fd: number;
     try {
-      handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o400);
+      fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o400);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       throw new TrcError('TRC_SECRETS_STAGE_EXISTS', `secrets are already staged for instance ${instanceId} at ${file}`, { hint: "remove the old instance's secrets before starting one with the same id" });
     }
     try {
-      await handle.chown(0, gid);
+      fchownSync(fd, 0, gid);
       // Explicitly, since the umask could have taken the group bit from the mode given to open().
-      await handle.chmod(mode);
-      await handle.writeFile(bytes);
+      fchmodSync(fd, mode);
+      writeFileSync(fd, bytes);
     } catch (error) {
-      await handle.close();
+      closeSync(fd);
       await unlink(file).catch(() => undefined);
       throw error;
     }
-    await handle.close();
+    closeSync(fd);
     return {
       ...this.mounts(instanceId),
       mode,
