@@ -1,7 +1,7 @@
 // The start gate of a runc instance: a FIFO in the instance directory that the bundle's createRuntime hook
 // (spec.ts GATE_SCRIPT) reads one line from before runc lets the container's first process run.
-import { constants } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { constants, renameSync } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import type { ProcessRunner } from '../../spawn/runner.ts';
@@ -44,7 +44,8 @@ export class GatePool {
     const fifo = this.#free.pop();
     if (fifo === undefined) throw new TrcError('TRC_RUNTIME_FAILED', `no start gate could be made in ${this.#dir}`, { hint: 'check that coreutils mkfifo is installed' });
     if (this.#free.length < GatePool.BATCH / 2) void this.#refill().catch(() => undefined);
-    await rename(fifo, target);
+    // One rename a start waits for: synchronous, not queued behind the start's other file work.
+    renameSync(fifo, target);
   }
 
   #refill(): Promise<void> {
