@@ -196,7 +196,8 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     const [record, exit] = await Promise.all([this.#record(id), unstarted ? undefined : this.#readExit(id)]);
     if (exit !== undefined) throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} has stopped`, { hint: 'create a new instance to run it again' });
     try {
-      await writeFile(this.#file(id, 'shim.pid'), '', { flag: 'wx' });
+      // The claim a start waits for before it spawns: synchronous, like the bundle's files.
+      writeFileSync(this.#file(id, 'shim.pid'), '', { flag: 'wx' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new TrcError('TRC_RUNTIME_INVALID_STATE', `instance ${id} was started already`, { hint: 'create a new instance to run it again' });
       throw error;
