@@ -3,7 +3,7 @@
 // layer of its own overlay (`.layers/<id>/root`, upper and work beside it), so a second instance of an
 // image unpacks nothing and its writes stay in its own upper directory. A spare root of each recently
 // started image is mounted ahead (`.spare/<n>`), and the next start of that image renames it into place.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { chmod, chown, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
@@ -104,8 +104,15 @@ export class OverlayRootfs implements RootfsProvider {
     const spare = this.#takeSpare(lower);
     let taken = false;
     if (spare !== undefined) {
-      // The spare's directory (upper, work and the mounted root) becomes the instance's: one rename.
-      taken = await rename(spare, this.#layers(id)).then(() => true, () => false);
+      // The spare's directory (upper, work and the mounted root) becomes the instance's: one rename, done
+      // synchronously (the start waits for it; queued in the thread pool it waits behind slower work).
+      try {
+        mkdirSync(path.dirname(this.#layers(id)), { recursive: true, mode: 0o700 });
+        renameSync(spare, this.#layers(id));
+        taken = true;
+      } catch {
+        taken = false;
+      }
       if (!taken) void this.#dropSpare(spare);
     }
     if (!taken) await this.#mountRoot(this.#layers(id), lower, owner);
