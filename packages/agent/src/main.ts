@@ -24,7 +24,7 @@ export const USAGE = `usage: platform-agent --control URL [--join-token TOKEN | 
   --heartbeat SECONDS      heartbeat interval (default 5); --resync SECONDS: full resync interval (default 30)
   --stop-grace SECONDS     SIGTERM to SIGKILL when stopping an instance (default 10)
   --max-concurrent-starts N  instance starts run at once on this node (default 8)
-  --netns-pool N           pre-made network namespaces kept ready for starts (default 0: none)
+  --netns-pool N           pre-made network namespaces kept ready for starts (default 4; 0: none)
   --insecure-registry HOST a registry reached over plain HTTP (repeatable; loopback always is)`;
 
 function bad(message: string, hint: string): never {

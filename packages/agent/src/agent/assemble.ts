@@ -19,12 +19,12 @@ import { InstanceStarter, type PhaseTimings } from './instance-starter.ts';
 import { RecordStore } from './records.ts';
 
 /**
- * Pre-made namespaces per node (`--netns-pool`): off by default. Measured in the fifth round of
- * PERFORMANCE.md, a pool took the namespace off the start path but changed neither start time nor burst
- * rate (the namespace ran beside the root and runc create); it stays available, tested, for when those
- * legs shrink. Each entry is a namespace and a veth pair (kernel memory only, no process).
+ * Pre-made namespaces per node (`--netns-pool`). Off in the fifth round of PERFORMANCE.md (no measured gain
+ * while the root and runc create were the longer legs); on since the sixth, where those legs shrank and the
+ * namespace was the longest before runc: ~3 ms (~7 %) off a single start, bursts unchanged. Each entry is a
+ * namespace and a veth pair (kernel memory only, no process).
  */
-export const DEFAULT_NETNS_POOL = 0;
+export const DEFAULT_NETNS_POOL = 4;
 
 export interface AgentConfig {
   /** Needed at the first start; later the one in node.json is used unless given. */

@@ -122,12 +122,15 @@ test('without overlayfs the roots fall back to one unpack per instance, and the 
 
 test('spare roots: a started instance has one of its image mounted ahead, the next start of that image takes it (fresh, renamed into place), at most SPARE_IMAGES images keep one, close() unmounts them', { skip }, async (t) => {
   const work = mkdtempSync(path.join(tmpdir(), 'trc-rootfs-'));
+  let provider: OverlayRootfs | undefined;
   t.after(async () => {
+    // A spare still being mounted when an assertion failed is waited for and dropped first.
+    await provider?.close();
     await unmountUnder(DEFAULT_MOUNT_TOOLS, work);
     rmSync(work, { recursive: true, force: true });
   });
   const dir = path.join(work, 'rootfs');
-  const provider = (await selectRootfsProvider({ dir })) as OverlayRootfs;
+  provider = (await selectRootfsProvider({ dir })) as OverlayRootfs;
   const spareMounts = async (): Promise<string[]> => (await mountPoints(DEFAULT_MOUNT_TOOLS.mountinfo)).filter((m) => m.startsWith(path.join(dir, '.spare') + path.sep));
   // Bounded: the spare is mounted off the start path, just after it.
   const settle = async (count: number): Promise<void> => {
