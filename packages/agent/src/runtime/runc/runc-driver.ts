@@ -1,8 +1,8 @@
 // RuntimeDriver on runc: one OCI bundle per instance under the state directory, run by a detached shim
 // (shim.ts says why), limits through runc's linux.resources, OOM read from the instance's memory cgroup.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { waitForFiles, type FileWait } from './wait-files.ts';
+import { readSmallFile, waitForFiles, type FileWait } from './wait-files.ts';
 import path from 'node:path';
 import { TrcError } from '@trc/core';
 import { detectCgroupLayout, type CgroupLayout } from '../../cgroups/layout.ts';
@@ -16,7 +16,7 @@ import { defaultRunner } from '../../spawn/shell-runner.ts';
 import { RuncCli } from './runc-cli.ts';
 import { readShimStatus, shimAlive, shimIdentity, spawnShim } from './shim.ts';
 import { buildOciSpec } from './spec.ts';
-import { readImageUserFiles, resolveUser, type ResolvedUser } from './user.ts';
+import { ImageUsers } from './user.ts';
 
 export interface RuncDriverOptions {
   /** Holds one directory per instance (bundle, logs, exit record). Survives agent restarts. */
@@ -56,10 +56,7 @@ interface InstanceRecord {
 }
 
 const DEFAULT_LOGS: LogLimits = { maxBytes: 10 * 1024 * 1024, keep: 2 };
-/** An image without `User` runs as root, whatever its /etc/passwd says. */
-const ROOT_USER: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
-/** Image trees whose user files are kept (a few images per node are usual). */
-const USER_FILES_CACHED = 32;
+
 
 export async function createRuncDriver(options: RuncDriverOptions): Promise<RuncDriver> {
   const layout = options.cgroupLayout ?? (await detectCgroupLayout(options.hostRoot ?? '/'));
@@ -91,8 +88,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   readonly #unstarted = new Set<string>();
   /** Starts under way here: what a release of their gate waits for before closing its end of the FIFO. */
   readonly #startWaits = new Map<string, FileWait<{ kind: 'running'; pid: number } | { kind: 'ended' }>>();
-  /** /etc/passwd and /etc/group of shared image trees, by tree path; the oldest goes first past the bound. */
-  readonly #userFiles = new Map<string, Promise<{ passwd: string; group: string }>>();
+  readonly #users = new ImageUsers();
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
 
@@ -129,7 +125,7 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       throw error;
     }
     try {
-      const user = (spec.image.user ?? '').trim() === '' ? ROOT_USER : await this.#resolveUser(spec);
+      const user = await this.#users.resolve(spec);
       const cgroupsPath = `${this.#options.cgroupParent ?? '/trc'}/${spec.id}`;
       const gated = spec.gated === true;
       const gate = gated ? { shell: this.#options.shell ?? '/bin/sh', fifo: this.#file(spec.id, GATE_FILE), timeoutS: this.#gateTimeoutS() } : undefined;
@@ -147,26 +143,6 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
       throw error;
     }
     return { id: spec.id, state: 'created' };
-  }
-
-  /**
-   * The image's user as numeric ids. A shared image tree (`userFiles`) never changes, so its /etc/passwd and
-   * /etc/group are read once per tree; an instance's own root is read every time.
-   */
-  async #resolveUser(spec: InstanceSpec): Promise<ResolvedUser> {
-    if (spec.userFiles === undefined) {
-      const files = await readImageUserFiles(spec.rootfs);
-      return resolveUser(spec.image.user, files.passwd, files.group);
-    }
-    let files = this.#userFiles.get(spec.userFiles);
-    if (files === undefined) {
-      files = readImageUserFiles(spec.userFiles);
-      files.catch(() => this.#userFiles.delete(spec.userFiles!));
-      if (this.#userFiles.size >= USER_FILES_CACHED) this.#userFiles.delete(this.#userFiles.keys().next().value!);
-      this.#userFiles.set(spec.userFiles, files);
-    }
-    const { passwd, group } = await files;
-    return resolveUser(spec.image.user, passwd, group);
   }
 
   async #record(id: string): Promise<InstanceRecord> {
@@ -254,9 +230,9 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     // Checked on every change in the directory until runc is done, and the start waits on it: two small local
     // files read synchronously (no thread-pool round trips behind the rest of the start's I/O), a missing one
     // costing a stat, not an error object.
-    const status = readSmall(this.#file(id, 'status'));
+    const status = readSmallFile(this.#file(id, 'status'));
     if (status !== undefined && /^\d+\n$/.test(status)) return { kind: 'ended' };
-    const text = readSmall(this.#file(id, 'pid'));
+    const text = readSmallFile(this.#file(id, 'pid'));
     return text !== undefined && /^\d+$/.test(text) ? { kind: 'running', pid: Number(text) } : undefined;
   }
 
@@ -485,22 +461,6 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
   }
 }
 
-/** A small file's text, or undefined when it is not there (or cannot be read yet). */
-function readSmall(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.alloc(64);
-    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

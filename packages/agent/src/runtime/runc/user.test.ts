@@ -1,11 +1,12 @@
 // Image user resolution against /etc/passwd and /etc/group text, and reading them safely from a rootfs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isTrcError } from '@trc/core';
-import { readImageUserFiles, resolveUser } from './user.ts';
+import { ImageUsers, readImageUserFiles, resolveUser } from './user.ts';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\n# comment\nweb:x:1000:1000::/home/web:/bin/sh\nbroken line\n';
 const GROUP = 'root:x:0:\nweb:x:1000:\nstaff:x:50:web,other\nother:x:60:\n';
@@ -54,4 +55,18 @@ test('the rootfs files are read, but a symlinked /etc/passwd or /etc is treated 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('ImageUsers: no User is root without reading anything; a shared tree is read once, an instance root every time', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trc-users-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'etc'));
+  const passwd = (uid: number): void => writeFileSync(path.join(dir, 'etc/passwd'), `app:x:${uid}:${uid}::/:/bin/sh\n`);
+  passwd(1000);
+  const users = new ImageUsers();
+  assert.deepEqual(await users.resolve({ rootfs: '/nonexistent', image: {} }), { uid: 0, gid: 0, additionalGids: [] });
+  assert.equal((await users.resolve({ rootfs: '/unused', userFiles: dir, image: { user: 'app' } })).uid, 1000);
+  passwd(2000);
+  assert.equal((await users.resolve({ rootfs: '/unused', userFiles: dir, image: { user: 'app' } })).uid, 1000, 'a shared tree never changes: read once');
+  assert.equal((await users.resolve({ rootfs: dir, image: { user: 'app' } })).uid, 2000, 'an instance root is read every time');
 });

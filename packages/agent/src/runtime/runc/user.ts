@@ -101,3 +101,35 @@ export async function readImageUserFiles(rootfs: string): Promise<{ passwd: stri
   };
   return { passwd: await read('etc/passwd'), group: await read('etc/group') };
 }
+
+/** An image without `User` runs as root, whatever its /etc/passwd says. */
+const ROOT_USER: ResolvedUser = { uid: 0, gid: 0, additionalGids: [] };
+/** Image trees whose user files are kept (a few images per node are usual). */
+const USER_FILES_CACHED = 32;
+
+/**
+ * Resolves instances' users. A shared image tree (`userFiles`) never changes, so its /etc/passwd and
+ * /etc/group are read once per tree (the oldest tree goes first past the bound); an instance's own root is
+ * read every time; an image without `User` needs neither.
+ */
+export class ImageUsers {
+  readonly #files = new Map<string, Promise<{ passwd: string; group: string }>>();
+
+  async resolve(spec: { readonly rootfs: string; readonly userFiles?: string; readonly image: { readonly user?: string } }): Promise<ResolvedUser> {
+    if ((spec.image.user ?? '').trim() === '') return ROOT_USER;
+    const tree = spec.userFiles;
+    if (tree === undefined) {
+      const files = await readImageUserFiles(spec.rootfs);
+      return resolveUser(spec.image.user, files.passwd, files.group);
+    }
+    let files = this.#files.get(tree);
+    if (files === undefined) {
+      files = readImageUserFiles(tree);
+      files.catch(() => this.#files.delete(tree));
+      if (this.#files.size >= USER_FILES_CACHED) this.#files.delete(this.#files.keys().next().value!);
+      this.#files.set(tree, files);
+    }
+    const { passwd, group } = await files;
+    return resolveUser(spec.image.user, passwd, group);
+  }
+}

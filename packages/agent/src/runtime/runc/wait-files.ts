@@ -1,6 +1,6 @@
 // Waits for files to appear in a directory without spawning anything: inotify (fs.watch) wakes the check at
 // once, and a slow timer re-checks in case an event is missed (a watch is best effort on some filesystems).
-import { watch, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 
 export interface FileWait<T> {
   /** The check's first defined answer, or undefined when the time is up. */
@@ -83,4 +83,24 @@ export function waitForFiles<T>(dir: string, names: readonly string[], check: ()
       finish(undefined);
     },
   };
+}
+
+/**
+ * A small file's first bytes (64), or undefined when it is not there: synchronous, for checks a start waits
+ * on (a stat, not an error object, when it is missing).
+ */
+export function readSmallFile(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.alloc(64);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
