@@ -56,8 +56,8 @@ export interface InstanceView {
 }
 
 /**
- * One entry of a node's `GET /v1/nodes/:node/assignments`: the instance and its org, so the node can make the
- * instance's network (the org's isolation set) while it fetches the instance's spec.
+ * One entry of a node's `GET /v1/nodes/:node/assignments`: the instance and its org, so the node makes the
+ * instance's network (the org's isolation set) from the moment it starts it.
  */
 export interface NodeAssignment extends InstanceView {
   readonly org: string;

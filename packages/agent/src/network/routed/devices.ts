@@ -14,7 +14,7 @@ export type DeviceNames = PooledNames;
  * Whether `file` exists (a namespace's bind mount, an interface's sysfs entry): one stat on a kernel
  * filesystem, asked before every attach, so synchronous (no thread-pool trip, no error object when absent).
  */
-export async function exists(file: string): Promise<boolean> {
+export function exists(file: string): boolean {
   return existsSync(file);
 }
 
@@ -93,7 +93,7 @@ export class VethDevices {
   /** Deletes the interface (both ends, its route with it) and the namespace, whichever exist. */
   async remove(names: DeviceNames, fast = false): Promise<void> {
     if (await this.linkExists(names.hostInterface, fast)) await mustRun(this.#ip, ['link', 'del', 'dev', names.hostInterface]);
-    if (await exists(path.join(NETNS_DIR, names.netns))) await mustRun(this.#ip, ['netns', 'del', names.netns]);
+    if (exists(path.join(NETNS_DIR, names.netns))) await mustRun(this.#ip, ['netns', 'del', names.netns]);
   }
 
   async #sysctls(host: string): Promise<void> {

@@ -300,7 +300,7 @@ export class RoutedInstanceNetwork implements InstanceNetwork {
       const lost: string[] = [];
       for (const a of node.state.allocations) {
         const org = liveOrg.get(a.instanceId);
-        const nsThere = await exists(path.join(NETNS_DIR, this.#nsName(a)));
+        const nsThere = exists(path.join(NETNS_DIR, this.#nsName(a)));
         if (org === a.orgId && nsThere) {
           if (!(await this.#dev.linkExists(this.#hostIf(a)))) await this.#plumb(a);
           kept.push(this.#attachment(a));

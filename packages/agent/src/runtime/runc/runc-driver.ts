@@ -35,6 +35,7 @@ export interface RuncDriverOptions {
   readonly pollMs?: number;
   readonly startTimeoutMs?: number;
   readonly commandTimeoutMs?: number;
+  /** The shell the start gate's createRuntime hook runs in (default /bin/sh). */
   readonly shell?: string;
   /** coreutils `mkfifo`, for gated instances' start gates. */
   readonly mkfifo?: string;
@@ -56,7 +57,6 @@ interface InstanceRecord {
 }
 
 const DEFAULT_LOGS: LogLimits = { maxBytes: 10 * 1024 * 1024, keep: 2 };
-
 
 export async function createRuncDriver(options: RuncDriverOptions): Promise<RuncDriver> {
   const layout = options.cgroupLayout ?? (await detectCgroupLayout(options.hostRoot ?? '/'));
@@ -441,8 +441,12 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     this.#ticking = true;
     try {
       for (const id of [...this.#tracked]) {
+        if (!existsSync(this.#dir(id))) {
+          // removed meanwhile
+          this.#tracked.delete(id);
+          continue;
+        }
         try {
-          if (!existsSync(this.#dir(id))) throw new Error('removed');
           for (const stream of ['stdout.log', 'stderr.log']) {
             const file = this.#file(id, stream);
             if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > this.#logs.maxBytes) await rotateIfNeeded(file, this.#logs);
@@ -460,7 +464,6 @@ export class RuncDriver implements RuntimeDriver, Freezer, StartGate {
     }
   }
 }
-
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
