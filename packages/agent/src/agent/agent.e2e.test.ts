@@ -141,7 +141,7 @@ test('a deployed instance is pulled, networked, given its secrets file 0400 on t
   firstWeb = web.id;
   const address = await addressOf(web.id);
   assert.equal(await httpGet(address), sha('first-key'));
-  const secretsFile = path.join(h.config(NODE).secretsDir, `${web.id}.env`);
+  const secretsFile = path.join(h.config(NODE).secretsDir, web.id, 'platform.env');
   const st = statSync(secretsFile);
   assert.deepEqual([st.mode & 0o777, st.uid], [0o400, 0]);
   const oci = JSON.parse(readFileSync(path.join(h.config(NODE).stateDir, 'runtime', 'instances', web.id, 'config.json'), 'utf8')) as { linux: { resources: unknown; namespaces: { type: string; path?: string }[] } };
@@ -193,7 +193,7 @@ test('a secret change rolls the instance: the new instance boots with the new fi
   const address = await addressOf(next.id);
   assert.equal(await httpGet(address), sha('second-key'));
   await h.until('the old instance removed from the node', async () => ((await agent!.driver.list()).some((i) => i.id === firstWeb) ? undefined : true));
-  assert.equal(existsSync(path.join(h.config(NODE).secretsDir, `${firstWeb}.env`)), false);
+  assert.equal(existsSync(path.join(h.config(NODE).secretsDir, firstWeb)), false);
   assert.equal(existsSync(`/run/netns/${oldNetns}`), false);
   if (oldAddress !== address) assert.equal(await httpGet(oldAddress), undefined);
   firstWeb = next.id;

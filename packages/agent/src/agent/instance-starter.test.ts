@@ -1,6 +1,7 @@
 // InstanceStarter on this host (root): the real runc driver and routed network, with the control plane and
-// the registry replaced by stand-ins (boundaries these tests do not cross). The network's last step is held
-// until runc waits at the gate, so a process that ran before its network would see no address.
+// the registry replaced by stand-ins (boundaries these tests do not cross). The network's last step, or the
+// secrets' fetch, is held until runc waits at the gate, so a process that ran before its network would see
+// no address, and one that ran before its secrets no file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -96,8 +97,8 @@ const plan = (id: string, script: string): InstancePlan => ({
   resources: { cpu: 0.25, memory: 32 * 1024 * 1024 }, secrets: { mode: '0400' },
 });
 
-const starter = (network: InstanceNetwork): InstanceStarter => new InstanceStarter({
-  control, puller, driver: driver!, network, stager: new SecretsStager({ root: secretsRoot }), rootfsDir: path.join(work, 'roots'), rootfs: provider, log: () => undefined,
+const starter = (network: InstanceNetwork, controlPlane: ControlPlane = control): InstanceStarter => new InstanceStarter({
+  control: controlPlane, puller, driver: driver!, network, stager: new SecretsStager({ root: secretsRoot }), rootfsDir: path.join(work, 'roots'), rootfs: provider, log: () => undefined,
 });
 
 test('the process does not run before its network is attached: its first command sees its address and default route', { skip }, async () => {
@@ -123,4 +124,41 @@ test('a failed attach fails the start with the attach error: the process never r
   assert.equal(existsSync(path.join('/run/netns', `${NETNS_PREFIX}${id}`)), false);
   assert.equal(real.list().some((a) => a.instanceId === id), false);
   assert.equal(execFileSync('runc', ['--root', path.join(work, 'runc', 'runc'), 'list', '-q'], { encoding: 'utf8' }).split('\n').includes(id), false);
+});
+
+/** A control plane whose secrets answer only once runc holds the instance at its gate (then `answer`). */
+function heldSecrets(answer: () => Promise<Uint8Array>): ControlPlane {
+  return {
+    instanceSecrets: async (id: string) => {
+      await waitAtGate(id);
+      return answer();
+    },
+    reportPullProgress: () => Promise.resolve(),
+  } as unknown as ControlPlane;
+}
+
+const network = (): InstanceNetwork => heldNetwork(() => Promise.resolve());
+
+test('the process does not run before its secrets file is staged: runc mounts the directory ahead and the first command reads the file', { skip }, async () => {
+  const id = `st-${process.pid}-3`;
+  const file = new TextEncoder().encode(renderSecretsFile([{ key: 'GREETING', value: new TextEncoder().encode('staged after the mount') }]));
+  const s = starter(network(), heldSecrets(() => Promise.resolve(file)));
+  const secrets = new SecretsStager({ root: secretsRoot });
+  await s.start(plan(id, 'stat -c "%a %u" /run/secrets/platform.env; grep -c ^GREETING= /run/secrets/platform.env'), {});
+  await driver!.wait(id);
+  assert.equal(await driver!.tail(id, { stream: 'stdout' }), '400 0\n1\n');
+  assert.ok(existsSync(secrets.pathOf(id)));
+  await s.cleanup(id);
+  assert.equal(existsSync(secrets.directoryOf(id)), false, 'the cleanup removes the file and its directory');
+});
+
+test('a failed secrets fetch fails the start with its error: the process never ran and no secrets directory, container or namespace is left', { skip }, async () => {
+  const id = `st-${process.pid}-4`;
+  const failure = new TrcError('TRC_AGENT_CONTROL_UNAVAILABLE', 'stand-in: the control plane did not answer');
+  const s = starter(network(), heldSecrets(() => Promise.reject(failure)));
+  await assert.rejects(s.start(plan(id, `touch /ran-${id}`), {}), (error: Error) => error === failure);
+  assert.equal(existsSync(path.join(rootfs, `ran-${id}`)), false);
+  assert.equal(existsSync(new SecretsStager({ root: secretsRoot }).directoryOf(id)), false);
+  await assert.rejects(driver!.inspect(id), { code: 'TRC_RUNTIME_INSTANCE_NOT_FOUND' });
+  assert.equal(existsSync(path.join('/run/netns', `${NETNS_PREFIX}${id}`)), false);
 });

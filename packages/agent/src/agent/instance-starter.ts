@@ -83,6 +83,7 @@ export class InstanceStarter {
     };
     let plumbed: Promise<InstanceAttachment> | undefined;
     let networkDone = false;
+    let secretsDone = false;
     const startEnded = Promise.withResolvers<void>();
     let rooted: Promise<string> | undefined;
     let staging: Promise<StagedSecrets> | undefined;
@@ -104,7 +105,6 @@ export class InstanceStarter {
       const group = plan.secrets.mode === '0440' ? plan.secrets.group : undefined;
       const stage = (file: Uint8Array, rootfs?: string): Promise<StagedSecrets> => timed('secrets', async () => {
         const entries = parseSecretsFileOrThrow(file, 'platform.env');
-        await stager.remove(plan.id);
         return stager.stage(plan.id, entries, group === undefined || rootfs === undefined ? { kind: 'root' } : { kind: 'group', group, rootfs });
       });
       const reporter = this.#reporter(plan, startEnded.promise);
@@ -125,23 +125,28 @@ export class InstanceStarter {
       });
       rooted.catch(() => undefined);
       // Pull and root, the network and the secrets (fetched, then staged) do not depend on each other: they
-      // overlap. prepare() replaces any root a crash mid-start left. The bundle names the namespace and the
-      // secrets' host files ahead, so the instance is created meanwhile and started once all are in place.
+      // overlap. prepare() replaces any root, or secrets, a crash mid-start left. The bundle names the
+      // namespace and the secrets' directory ahead, so the instance is created and started meanwhile: the gate
+      // holds its process until the network and the secrets file are in place.
+      const prepared = stager.prepare(plan.id);
+      prepared.catch(() => undefined);
       staging = (async (): Promise<StagedSecrets> => {
-        const file = await (options.secrets ?? control.instanceSecrets(plan.id));
+        const [file] = await Promise.all([options.secrets ?? control.instanceSecrets(plan.id), prepared]);
         // Readable by a group of the image, the group is looked up in its root.
         return stage(file, group === undefined ? undefined : await rooted);
       })();
-      staging.catch(() => undefined);
+      staging.then(() => (secretsDone = true), () => undefined);
       const [pulled, shared] = await Promise.all([pulling, pulling.then((p) => provider.tree(tree(p)))]);
       // Without a shared tree the image's files are only in the instance's root.
       const rootfs = shared === undefined ? await rooted : provider.pathOf(plan.id);
-      // Gated only while the network is still being made (a burst, a slow host): a gate costs a hook
-      // process and a release. Without one the process must not run before its network exists: wait here.
-      const gate = isStartGate(driver) && !networkDone ? driver : undefined;
+      // Gated only while the network or the secrets are still on their way (the usual case: the secrets'
+      // round trip; a burst, a slow host): a gate costs a hook process and a release. Without one the
+      // process must not run before both are in place: wait here.
+      const gate = isStartGate(driver) && !(networkDone && secretsDone) ? driver : undefined;
       if (gate === undefined) {
         await namespaced;
         await plumbed;
+        await staging;
       }
       const c = pulled.imageConfig;
       const mounts = stager.mounts(plan.id);
@@ -154,19 +159,19 @@ export class InstanceStarter {
           ...(plan.command === undefined ? {} : { command: plan.command }),
           hostname: plan.processType,
           resources: plan.resources,
-          mounts: [mounts.file, mounts.exportScript],
+          mounts: [mounts.directory, mounts.exportScript],
           networkNamespace: network.namespacePath(plan.id),
           ...(gate === undefined ? {} : { gated: true }),
         })),
         rooted,
         namespaced,
-        staging,
+        prepared,
       ]);
       const attachment = await namespaced;
       await options.beforeRun;
       await timed('start', async () => {
         if (gate === undefined) await driver.start(plan.id);
-        else await this.#startGated(gate, plan.id, plumbed!);
+        else await this.#startGated(gate, plan.id, Promise.all([plumbed!, staging!]));
       });
       // Off the start path: the instance runs in its own mount of the root whether or not this finishes.
       const settle = provider.started(plan.id)
@@ -187,14 +192,14 @@ export class InstanceStarter {
   }
 
   /**
-   * runc sets the instance up (cgroup, namespaces, mounts) while the network is finished, and holds the
-   * process at its gate until then. A failed attach fails the gate, so runc aborts, and the start reports the
-   * attach's error rather than runc's.
+   * runc sets the instance up (cgroup, namespaces, mounts) while the network and the secrets are finished,
+   * and holds the process at its gate until then. A failed attach or secrets fetch fails the gate, so runc
+   * aborts, and the start reports that error rather than runc's.
    */
-  async #startGated(gate: StartGate, id: string, plumbed: Promise<InstanceAttachment>): Promise<void> {
+  async #startGated(gate: StartGate, id: string, ready: Promise<unknown>): Promise<void> {
     const started = this.#deps.driver.start(id);
     started.catch(() => undefined);
-    const released = plumbed.then(
+    const released = ready.then(
       () => gate.releaseGate(id, true),
       async (error: unknown) => {
         await gate.releaseGate(id, false).catch(() => undefined);

@@ -74,7 +74,7 @@ test('a runc instance in its namespace reads its secrets read-only at /run/secre
   const staged = await stager.stage(ID, bundle);
   await d.create({
     id: ID, rootfs, image: { env: ['PATH=/usr/bin:/bin'] }, command: ['sh', '-c', SCRIPT],
-    resources: { cpu: 0.25, memory: 64 * 1024 * 1024 }, networkNamespace: net.netnsPath, mounts: [staged.file, staged.exportScript],
+    resources: { cpu: 0.25, memory: 64 * 1024 * 1024 }, networkNamespace: net.netnsPath, mounts: [staged.directory, staged.exportScript],
   });
   await d.start(ID);
   let out = '';
@@ -90,5 +90,5 @@ test('a runc instance in its namespace reads its secrets read-only at /run/secre
   await d.remove(ID, { force: true });
   await stager.remove(ID);
   await network.detach(ID);
-  assert.ok(!existsSync(staged.file.source) && !existsSync(net.netnsPath));
+  assert.ok(!existsSync(staged.directory.source) && !existsSync(net.netnsPath));
 });
