@@ -7,7 +7,7 @@
 // progress): each line says how many starts took a pooled namespace; a burst larger than the pool makes
 // the rest afresh. TRC_BENCH_NETNS_POOL=N runs with another pool size (0: none, the fourth round's path).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -106,10 +106,16 @@ try {
   mkdirSync(bundle);
   const config = JSON.parse(readFileSync(path.join(stateDir, 'runtime', 'instances', sample, 'config.json'), 'utf8')) as { hooks?: unknown; root: { path: string }; linux: { cgroupsPath: string; namespaces: { type: string; path?: string }[] }; mounts: { destination: string }[] };
   const rootfs = path.join(bundle, 'rootfs');
-  // The instance's own root is mounted only inside it; the image's shared tree is the same content.
+  // The instance's own root is mounted only inside it; the image's shared tree is the same content. Each bare
+  // run gets a fresh copy, made before its timer starts, as each instance gets a fresh root: what the app
+  // writes at its start (its /www) costs it the same on both sides, not once for all bare runs.
   const images = path.join(stateDir, 'rootfs', '.images');
   const tree = readdirSync(images).find((n) => !n.startsWith('.'));
-  cpSync(tree === undefined ? config.root.path : path.join(images, tree), rootfs, { recursive: true, verbatimSymlinks: true });
+  const imageTree = tree === undefined ? config.root.path : path.join(images, tree);
+  const freshRoot = (): void => {
+    rmSync(rootfs, { recursive: true, force: true });
+    cpSync(imageTree, rootfs, { recursive: true, verbatimSymlinks: true });
+  };
   config.root.path = rootfs;
   // The gate hook is the platform's (it holds the process until the network is complete): by hand, the
   // network is complete before runc starts.
@@ -129,6 +135,7 @@ try {
     config.linux.cgroupsPath = `/trc-bench-bare-${process.pid}/${id}`;
     config.linux.namespaces = config.linux.namespaces.map((n) => (n.type === 'network' ? (withNetwork ? { type: 'network', path: `/run/netns/${net.ns}` } : { type: 'network' }) : n));
     writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+    freshRoot();
     const t0 = performance.now();
     if (withNetwork) {
       must('ip', ['-batch', '-'], `netns add ${net.ns}\nlink add ${net.host} type veth peer name eth0 netns ${net.ns}\naddr add ${net.gw}/32 dev ${net.host}\nlink set dev ${net.host} up\nroute add ${net.address}/32 dev ${net.host} scope link src ${net.gw}\n`);
