@@ -17,10 +17,10 @@ import { detectCgroupLayout } from '../packages/agent/src/cgroups/layout.ts';
 import { removeCgroup } from '../packages/agent/src/cgroups/limits.ts';
 import type { PhaseTimings } from '../packages/agent/src/agent/instance-starter.ts';
 
-const ROUNDS = 9;
+const ROUNDS = 15;
 const BURST = 6;
 /** Bursts measured (one scale request each, on a fresh app), interleaved with the bare bursts; medians. */
-const BURSTS = 3;
+const BURSTS = 5;
 // The applets are called through /bin/busybox, not installed as links first: `busybox --install` makes ~400
 // links, ~100 ms of CPU in each fresh instance root (ext4 inode allocation under the overlay), which a burst's
 // later starts then competed with, while the bare anchor's one plain root had them from its first run on.
