@@ -25,6 +25,7 @@ export async function userJourney(controlArgs: readonly string[]): Promise<void>
   const control = await startControl(dataDir, controlArgs);
   const shell = cliShell();
   let node: NodeStandIn | undefined;
+  let passed = false;
   try {
     const operatorToken = await operatorTokenOf(control.stdout);
     const ok = async (args: readonly string[], stdin?: string): Promise<string> => {
@@ -103,10 +104,14 @@ export async function userJourney(controlArgs: readonly string[]): Promise<void>
         assert.ok(!printed.includes(value), `platform ${args.join(' ')} printed a secret value`);
       }
     }
+    passed = true;
   } finally {
-    await node?.stop().catch(() => {});
+    // The stand-in stops before the control plane, so its last pass meets a live server: a failed pass is a
+    // real failure, reported unless the journey's own failure is already on its way.
+    const stopped = await node?.stop().then(() => undefined, (error: unknown) => error);
     await control.stop();
     shell.remove();
     rmSync(dataDir, { recursive: true, force: true });
+    if (passed && stopped !== undefined) throw stopped;
   }
 }
