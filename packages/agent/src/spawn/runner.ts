@@ -4,7 +4,7 @@
 export interface RunOptions {
   /** Fed on stdin (a trailing newline is added when missing); stdin is /dev/null without it. */
   readonly input?: string;
-  /** Killed (SIGTERM, SIGKILL 5 s later) when it runs longer; exit status 124 then, as coreutils `timeout`. */
+  /** Killed (SIGTERM, SIGKILL 5 s later), with what it started, when it runs longer; exit status 124 then, as coreutils `timeout`. */
   readonly timeoutMs?: number;
   /** Keep stdout (default: discarded). */
   readonly stdout?: boolean;

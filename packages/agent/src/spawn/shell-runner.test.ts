@@ -4,12 +4,12 @@
 // fails what was pending and is replaced.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { ShellRunner, shellQuote } from './shell-runner.ts';
+import { descendantsOf, ShellRunner, shellQuote } from './shell-runner.ts';
 
 test('arguments reach the program exactly as given (quotes, spaces, $, backquotes, globs), none interpreted by the helper', async () => {
   const runner = new ShellRunner();
@@ -44,11 +44,59 @@ test('input is fed on stdin line by line; stdout is kept when asked; a failure g
 test('a program past its timeout is killed and reported with status 124; programs run concurrently', async () => {
   const runner = new ShellRunner();
   try {
-    const [slow, ...fast] = await Promise.all([runner.run('/bin/sleep', ['30'], { timeoutMs: 1000 }), ...Array.from({ length: 8 }, (_, i) => runner.run('/bin/echo', [String(i)], { stdout: true }))]);
+    const [slow, ...fast] = await Promise.all([runner.run('/bin/sleep', ['30'], { timeoutMs: 300 }), ...Array.from({ length: 8 }, (_, i) => runner.run('/bin/echo', [String(i)], { stdout: true }))]);
     assert.equal(slow!.code, 124);
     assert.deepEqual(fast.map((r) => r.stdout), Array.from({ length: 8 }, (_, i) => `${i}\n`));
+    // In time, a failing program keeps its own status.
+    assert.equal((await runner.run('/bin/sh', ['-c', 'exit 3'], { timeoutMs: 5000 })).code, 3);
   } finally {
     runner.close();
+  }
+});
+
+test('past its timeout, a program fed input and its children get SIGTERM, and one that ignores it SIGKILL after the grace', async () => {
+  const runner = new ShellRunner({ killAfterMs: 300 });
+  const marker = `trc-timeout-${process.pid}`;
+  try {
+    // A pipeline (the input's printf and the program), the program with a child of its own.
+    const fed = runner.run('/bin/sh', ['-c', `sh -c 'while :; do sleep 0.05; done' ${marker}-child & cat >/dev/null; wait`, marker], { input: 'line', timeoutMs: 300 });
+    // No SIGTERM for it: only the SIGKILL ends it.
+    const stubborn = runner.run('/bin/sh', ['-c', `trap '' TERM; while :; do sleep 0.05; done`, `${marker}-stubborn`], { timeoutMs: 300 });
+    const [a, b] = await Promise.all([fed, stubborn]);
+    assert.equal(a.code, 124);
+    assert.equal(b.code, 124);
+    // Nothing of either is left running (bounded: killed processes may take a moment to be reaped).
+    const left = (): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+    for (let i = 0; i < 50 && left().length > 0; i++) await sleep(20);
+    assert.deepEqual(left(), []);
+  } finally {
+    runner.close();
+  }
+});
+
+test('descendantsOf lists children and grandchildren from a /proc tree, comm with spaces and parentheses included', () => {
+  const proc = mkdtempSync(path.join(tmpdir(), 'trc-proc-'));
+  try {
+    const stat = (pid: number, comm: string, ppid: number): void => {
+      mkdirSync(path.join(proc, String(pid)));
+      writeFileSync(path.join(proc, String(pid), 'stat'), `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1\n`);
+    };
+    stat(10, 'sh', 1);
+    stat(11, 'ip', 10);
+    stat(12, 'odd) name (x', 10);
+    stat(13, 'sleep', 12);
+    stat(20, 'other', 1);
+    mkdirSync(path.join(proc, 'self'));
+    assert.deepEqual(descendantsOf(10, proc).sort(), [11, 12, 13]);
+    assert.deepEqual(descendantsOf(20, proc), []);
+  } finally {
+    rmSync(proc, { recursive: true, force: true });
   }
 });
 

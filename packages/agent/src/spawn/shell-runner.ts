@@ -3,7 +3,7 @@
 // spawn blocks the event loop until the child has exec'd) cost ~2.5 ms of the agent's only thread per
 // program under load, and a start runs eight; a fork of the helper costs the agent nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,8 +14,9 @@ import type { ProcessRunner, RunOptions, RunResult, SupervisedFiles } from './ru
 /**
  * `S` runs a command line (the program with its own redirections, then `echo $? >status`) in a background
  * subshell of the helper, which waits for the program: a supervisor without an exec of its own.
- * `R` runs a command in a background subshell, its output in `<dir>/<id>.o|.e`, then answers its status
- * (`Q` the same with its stdout discarded: one file fewer to make, read and remove);
+ * `R` runs a command in a background subshell, its output in `<dir>/<id>.o|.e`, answers "<id> p <pid>" with
+ * the subshell's pid at once (what a time-out signals is below it) and its status at the end (`Q` the same
+ * with its stdout discarded: one file fewer to make, read and remove);
  * `D` starts one as a background job of the helper itself (which reaps it) and answers its pid. Jobs get
  * /dev/null as stdin, and never the reply pipe as stdout, so nothing they leave behind holds it open.
  */
@@ -23,8 +24,8 @@ const SCRIPT = `d=$1
 while IFS= read -r line; do
   id=\${line%% *}; rest=\${line#* }; kind=\${rest%% *}; cmd=\${rest#* }
   case $kind in
-    R) ( eval "$cmd" </dev/null >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & ;;
-    Q) ( eval "$cmd" </dev/null >/dev/null 2>"$d/$id.e"; echo "$id $?" ) & ;;
+    R) ( eval "$cmd" </dev/null >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & echo "$id p $!" ;;
+    Q) ( eval "$cmd" </dev/null >/dev/null 2>"$d/$id.e"; echo "$id $?" ) & echo "$id p $!" ;;
     D) eval "exec $cmd" </dev/null >/dev/null 2>&1 & echo "$id $!" ;;
     S) eval "$cmd" </dev/null >/dev/null 2>&1 & echo "$id $!" ;;
   esac
@@ -46,14 +47,51 @@ export function shellQuote(word: string): string {
  */
 export const REQUESTS_PER_HELPER = 1000;
 
+/** After a time-out's SIGTERM, what still runs gets SIGKILL this much later (as `timeout -k 5`). */
+export const KILL_AFTER_MS = 5000;
+/** The status of a program killed for running past its time (as coreutils `timeout`). */
+export const TIMED_OUT_STATUS = 124;
+
 interface Pending {
   readonly resolve: (status: number) => void;
   readonly reject: (error: unknown) => void;
+  /** The subshell running an R/Q request, once the helper has said it. */
+  pid?: number;
+}
+
+/**
+ * The processes below `pid` (children, theirs, ...), from /proc: asked only when a program runs past its
+ * time. The subshell itself is left alone: it reports the status.
+ */
+export function descendantsOf(pid: number, procRoot = '/proc'): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(path.join(procRoot, entry, 'stat'), 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(pid) ?? [])];
+  for (let i = 0; i < queue.length && i < 10_000; i++) {
+    const p = queue[i]!;
+    found.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return found;
 }
 
 export class ShellRunner implements ProcessRunner {
   readonly #shell: string;
-  readonly #timeout: string;
+  readonly #killAfterMs: number;
   #dir: string | undefined;
   #child: ChildProcess | undefined;
   #buffer = '';
@@ -65,15 +103,15 @@ export class ShellRunner implements ProcessRunner {
   /** Helpers started so far (tests). */
   helpersStarted = 0;
 
-  constructor(options: { readonly shell?: string; readonly timeout?: string; readonly requestsPerHelper?: number } = {}) {
+  /** `killAfterMs`: see KILL_AFTER_MS (tests shorten it). */
+  constructor(options: { readonly shell?: string; readonly killAfterMs?: number; readonly requestsPerHelper?: number } = {}) {
     this.#shell = options.shell ?? '/bin/sh';
-    this.#timeout = options.timeout ?? 'timeout';
+    this.#killAfterMs = options.killAfterMs ?? KILL_AFTER_MS;
     this.#requestsPerHelper = options.requestsPerHelper ?? REQUESTS_PER_HELPER;
   }
 
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     let command = [file, ...args].map(shellQuote).join(' ');
-    if (options.timeoutMs !== undefined) command = `${shellQuote(this.#timeout)} -k 5 ${Math.max(1, Math.ceil(options.timeoutMs / 1000))} ${command}`;
     if (options.input !== undefined) {
       const lines = options.input.endsWith('\n') ? options.input.slice(0, -1).split('\n') : options.input.split('\n');
       command = `printf '%s\\n' ${lines.map(shellQuote).join(' ')} | ${command}`;
@@ -81,7 +119,23 @@ export class ShellRunner implements ProcessRunner {
     const keep = options.stdout === true;
     const { id, status } = this.#request(keep ? 'R' : 'Q', command);
     const dir = this.#dir!;
-    const code = await status;
+    // Timed here rather than by coreutils `timeout` (an exec more per program, ~1 ms of CPU each): past its
+    // time the program (everything below the request's subshell) gets SIGTERM, and SIGKILL later.
+    let timedOut = false;
+    let killer: ReturnType<typeof setTimeout> | undefined;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      this.#signal(id, 'SIGTERM');
+      killer = setTimeout(() => this.#signal(id, 'SIGKILL'), this.#killAfterMs);
+    }, options.timeoutMs);
+    let code: number;
+    try {
+      code = await status;
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(killer);
+    }
+    if (timedOut && code !== 0) code = TIMED_OUT_STATUS;
     const out = path.join(dir, `${id}.o`);
     const err = path.join(dir, `${id}.e`);
     const [stdout, stderr] = await Promise.all([
@@ -101,6 +155,19 @@ export class ShellRunner implements ProcessRunner {
   async spawnSupervised(file: string, args: readonly string[], files: SupervisedFiles): Promise<number> {
     const program = [file, ...args].map(shellQuote).join(' ');
     return this.#request('S', `${program} >>${shellQuote(files.stdout)} 2>>${shellQuote(files.stderr)} </dev/null; echo $? >${shellQuote(files.status)}`).status;
+  }
+
+  /** Signals what runs below a pending request's subshell; nothing once it has answered. */
+  #signal(id: number, signal: NodeJS.Signals): void {
+    const pid = this.#pending.get(id)?.pid;
+    if (pid === undefined) return;
+    for (const p of descendantsOf(pid)) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        // ended meanwhile
+      }
+    }
   }
 
   /** Ends the helper (jobs it started keep running). Later calls start a new one. */
@@ -174,12 +241,17 @@ export class ShellRunner implements ProcessRunner {
     for (let nl = this.#buffer.indexOf('\n'); nl >= 0; nl = this.#buffer.indexOf('\n')) {
       const line = this.#buffer.slice(0, nl);
       this.#buffer = this.#buffer.slice(nl + 1);
-      const m = /^(\d+) (\d+)$/.exec(line);
+      const m = /^(\d+) (p )?(\d+)$/.exec(line);
       if (m === null) continue;
       const p = this.#pending.get(Number(m[1]));
+      // A request whose status came before its pid (a program that ended at once) is done already.
       if (p === undefined) continue;
+      if (m[2] !== undefined) {
+        p.pid = Number(m[3]);
+        continue;
+      }
       this.#pending.delete(Number(m[1]));
-      p.resolve(Number(m[2]));
+      p.resolve(Number(m[3]));
       if (this.#pending.size === 0 && this.#child !== undefined) {
         this.#ref(this.#child, false);
         if (this.#served >= this.#requestsPerHelper) this.#retire();
