@@ -204,6 +204,7 @@ try {
   const createStart = median(rounds.map((r) => (r.create ?? 0) + (r.start ?? 0)));
   console.log(`\nagent: deploy accepted -> first instance healthy (image cached), median of ${ROUNDS} rounds, ms; namespace pool of ${POOL}${POOL === DEFAULT_NETNS_POOL ? ' (the default)' : ` (the default is ${DEFAULT_NETNS_POOL})`}`);
   console.log(`rounds that took a pooled namespace: ${rounds.filter((r) => r.pooled === 1).length} of ${rounds.length}; whole start path by round: ${rounds.map((r) => `${fmt(r.path ?? 0)}${r.pooled === 1 ? ' (pooled)' : ' (fresh)'}`).join(', ')}`);
+  console.log(`bare+net by round: ${bareNetTimes.map(fmt).join(', ')}; bare by round: ${bareTimes.map(fmt).join(', ')}`);
   console.log('| phase | ms |');
   console.log('|---|---|');
   for (const [label, key] of [

@@ -155,6 +155,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await driver.close();
+      control.close();
     },
   };
 }
