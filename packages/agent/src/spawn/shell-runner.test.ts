@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { descendantsOf, ShellRunner, shellQuote } from './shell-runner.ts';
+import { descendantsOf } from './proc.ts';
+import { ShellRunner, shellQuote } from './shell-runner.ts';
 
 test('arguments reach the program exactly as given (quotes, spaces, $, backquotes, globs), none interpreted by the helper', async () => {
   const runner = new ShellRunner();

@@ -3,12 +3,13 @@
 // spawn blocks the event loop until the child has exec'd) cost ~2.5 ms of the agent's only thread per
 // program under load, and a start runs eight; a fork of the helper costs the agent nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { TrcError } from '@trc/core';
+import { descendantsOf } from './proc.ts';
 import type { ProcessRunner, RunOptions, RunResult, SupervisedFiles } from './runner.ts';
 
 /**
@@ -57,36 +58,6 @@ interface Pending {
   readonly reject: (error: unknown) => void;
   /** The subshell running an R/Q request, once the helper has said it. */
   pid?: number;
-}
-
-/**
- * The processes below `pid` (children, theirs, ...), from /proc: asked only when a program runs past its
- * time. The subshell itself is left alone: it reports the status.
- */
-export function descendantsOf(pid: number, procRoot = '/proc'): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync(procRoot)) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(path.join(procRoot, entry, 'stat'), 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(entry));
-    children.set(ppid, list);
-  }
-  const found: number[] = [];
-  const queue = [...(children.get(pid) ?? [])];
-  for (let i = 0; i < queue.length && i < 10_000; i++) {
-    const p = queue[i]!;
-    found.push(p);
-    queue.push(...(children.get(p) ?? []));
-  }
-  return found;
 }
 
 export class ShellRunner implements ProcessRunner {
@@ -157,7 +128,10 @@ export class ShellRunner implements ProcessRunner {
     return this.#request('S', `${program} >>${shellQuote(files.stdout)} 2>>${shellQuote(files.stderr)} </dev/null; echo $? >${shellQuote(files.status)}`).status;
   }
 
-  /** Signals what runs below a pending request's subshell; nothing once it has answered. */
+  /**
+   * Signals what runs below a pending request's subshell (the subshell itself is left to report the
+   * status); nothing once it has answered.
+   */
   #signal(id: number, signal: NodeJS.Signals): void {
     const pid = this.#pending.get(id)?.pid;
     if (pid === undefined) return;

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessRunner } from '../../spawn/runner.ts';
+import { procStatFields } from '../../spawn/proc.ts';
 
 /** Marker in the argv of shims an earlier agent started as `sh -c … trc-shim <id>` (still adopted). */
 export const SHIM_NAME = 'trc-shim';
@@ -38,8 +39,7 @@ export async function shimIdentity(procRoot: string, pid: number): Promise<strin
 async function startTime(procRoot: string, pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(path.join(procRoot, String(pid), 'stat'), 'utf8');
-    // After the command name, which may hold spaces and parentheses: the last ')' ends it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return procStatFields(stat)[19];
   } catch {
     return undefined;
   }
