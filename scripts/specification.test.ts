@@ -1,7 +1,7 @@
 // The specification check that a full test run applies to docs/SPECIFICATION.md.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkSpecification, specificationReferences } from './specification.ts';
@@ -10,8 +10,12 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const here = path.join(ROOT, 'scripts/specification.test.ts');
 const conformance = path.join(ROOT, 'packages/control/src/store/conformance.ts');
 
+const work = mkdtempSync(path.join(tmpdir(), 'trc-spec-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+let written = 0;
+
 function spec(rows: string[]): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'trc-spec-')), 'SPECIFICATION.md');
+  const file = path.join(work, `SPECIFICATION-${written++}.md`);
   writeFileSync(file, ['| promise | enforced by |', '|---|---|', ...rows].join('\n'));
   return file;
 }

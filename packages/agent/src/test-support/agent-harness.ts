@@ -1,15 +1,13 @@
 // Shared set-up of the agent's end-to-end test and benchmark (root only): a real control plane program, a
-// real docker-registry with a busybox image, a tmpfs for secrets, and unique network names; all torn down.
+// real docker-registry with a busybox image, a tmpfs for secrets, and unique network names; all torn down,
+// by close() or, after a process that died without it, by the next harness (harness-sweep.ts).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startControl, type RunningControl } from '../../../control/src/test-support/program.ts';
-import { detectCgroupLayout } from '../cgroups/layout.ts';
-import { removeCgroup } from '../cgroups/limits.ts';
-import { RoutedInstanceNetwork } from '../network/routed/routed-network.ts';
-import { DEFAULT_MOUNT_TOOLS, unmountUnder } from '../rootfs/mounts.ts';
+import { cleanHarness, sweepDeadHarnesses, writeHarnessRecord, type HarnessRecord } from './harness-sweep.ts';
 import { busyboxLayerTar, buildImage, pushImage } from './image-builder.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
 import { startAgent, type AgentConfig, type RunningAgent } from '../agent/assemble.ts';
@@ -41,7 +39,7 @@ export interface Harness {
  * runs: two test files at once with the same pid % 6 would otherwise give two agents the same addresses,
  * and the second one's /32 routes fail with "File exists". A lock whose process is gone is taken over.
  */
-function claimSubnet(): { readonly octet: number; readonly release: () => void } {
+function claimSubnet(): { readonly octet: number; readonly lock: string } {
   for (let i = 0; i < 6; i++) {
     const octet = 250 + ((process.pid + i) % 6);
     const lock = `/run/trc-test-subnet-198-18-${octet}.lock`;
@@ -60,31 +58,39 @@ function claimSubnet(): { readonly octet: number; readonly release: () => void }
       if (alive) continue;
       writeFileSync(lock, String(process.pid));
     }
-    return { octet, release: () => rmSync(lock, { force: true }) };
+    return { octet, lock };
   }
   throw new Error('all six harness subnets (198.18.250-255) are in use by other test processes');
 }
 
 export async function startHarness(label: string): Promise<Harness> {
+  // What an earlier harness left when its process died without close() (see harness-sweep.ts).
+  await sweepDeadHarnesses();
   const work = mkdtempSync(path.join(tmpdir(), `trc-${label}-`));
   const secretsDir = path.join(work, 'secrets');
   mkdirSync(secretsDir);
+  const tag = (process.pid % 36 ** 3).toString(36).padStart(3, '0');
+  const subnet = claimSubnet();
+  const cgroupParent = `/trc-${label}-${process.pid}`;
+  // 198.18.250-255 are used by no other test (they take 198.18.0-249 and 198.19.x by pid).
+  const network = { subnet: `198.18.${subnet.octet}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x` };
+  let record: HarnessRecord = { pid: process.pid, work, secretsDir, cgroupParent, lock: subnet.lock, network, programDirs: [work] };
+  // On disk before anything is made on the host, so a process that dies from here on is swept.
+  writeHarnessRecord(record);
   if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', secretsDir]).status !== 0) throw new Error('cannot mount a tmpfs for the secrets');
   const registry = await startRegistry();
+  record = { ...record, programDirs: [work, path.dirname(registry.storage)] };
+  writeHarnessRecord(record);
   const built = buildImage({ layers: [{ tar: await busyboxLayerTar() }], config: { Cmd: ['/bin/sh'], Env: ['PATH=/bin:/usr/bin'] } });
   const digest = await pushImage(registry, 'e2e/busybox', 'v1', built);
   const control = await startControl(path.join(work, 'control'), ['--node-timeout', '60']);
   const operator = /operator token \(shown once, store it now\): (trc_op_\S+)/.exec(control.stdout())?.[1];
   if (operator === undefined) throw new Error('no operator token printed');
-  const tag = (process.pid % 36 ** 3).toString(36).padStart(3, '0');
-  const subnet = claimSubnet();
-  const cgroupParent = `/trc-${label}-${process.pid}`;
   const logs: string[] = [];
   const config = (name: string): AgentConfig => ({
     control: control.base, stateDir: path.join(work, `agent-${name}`), nodeName: name,
     capacity: { cores: 4, memoryBytes: 8 * 2 ** 30, reservedMemoryBytes: 2 ** 30 },
-    // 198.18.250-255 are used by no other test (they take 198.18.0-249 and 198.19.x by pid).
-    subnet: `198.18.${subnet.octet}.0/24`, table: `trc_e${tag}`, netnsPrefix: `trce${tag}-`, interfacePrefix: `te${tag}x`,
+    ...network,
     secretsDir, cgroupParent, adminListen: { host: '127.0.0.1', port: 0 },
     log: (line) => logs.push(`${name}: ${line}`),
     heartbeatMs: 1000, resyncMs: 600_000, stopGraceMs: 2000, pollMs: 100,
@@ -120,20 +126,9 @@ export async function startHarness(label: string): Promise<Harness> {
         await a.close().catch(() => undefined);
         for (const i of await a.driver.list().catch(() => [])) await a.driver.remove(i.id, { force: true }).catch(() => undefined);
       }
-      const net = new RoutedInstanceNetwork();
-      const c = config('cleanup');
-      await net.setupNode({ subnet: c.subnet, table: c.table, netnsPrefix: c.netnsPrefix, interfacePrefix: c.interfacePrefix, stateDir: path.join(work, 'net-cleanup') }).catch(() => undefined);
-      // reconcile([]) deletes every namespace and veth with our prefixes; teardown deletes the table.
-      await net.reconcile([]).catch(() => undefined);
-      await net.teardownNode().catch(() => undefined);
-      await removeCgroup(await detectCgroupLayout('/'), cgroupParent).catch(() => undefined);
       await control.stop().catch(() => undefined);
       await registry.stop().catch(() => undefined);
-      spawnSync('umount', [secretsDir]);
-      subnet.release();
-      // Instance roots are overlay mounts until their instance starts (or a start is cut short).
-      await unmountUnder(DEFAULT_MOUNT_TOOLS, work).catch(() => undefined);
-      rmSync(work, { recursive: true, force: true });
+      await cleanHarness(record);
     },
   };
 }
