@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { skipReason } from './agent-harness.ts';
@@ -37,17 +38,29 @@ function leftovers(record: HarnessRecord): Record<string, unknown> {
 }
 
 test('what a harness killed without close() left (programs, instance, network, mounts, lock, work directory) is swept by the next harness', { skip: skipReason }, async () => {
-  const child = spawn(NODE, [CHILD], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  for (let i = 0; i < 600 && !out.includes('\n') && child.exitCode === null; i++) await sleep(100);
-  const work = /^READY (\S+)$/m.exec(out)?.[1];
-  assert.ok(work !== undefined, `the child harness never got ready: ${out}`);
-  const record = JSON.parse(readFileSync(path.join(work, HARNESS_RECORD), 'utf8')) as HarnessRecord;
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-  const before = leftovers(record);
-  assert.deepEqual({ ...before, programs: (before.programs as number) > 0, mounts: (before.mounts as number) > 0, netns: (before.netns as number) > 0 }, { work: true, programs: true, mounts: true, netns: true, lock: true }, 'the killed harness left things behind');
-  assert.ok((await sweepDeadHarnesses()).includes(work));
-  assert.deepEqual(leftovers(record), { work: false, programs: 0, mounts: 0, netns: 0, lock: false });
+  // The child's temp dir is the test's own: its harness, registry and spawn helper's scratch land there, and
+  // the sweep looks there only (other harnesses in /tmp are not this test's to sweep).
+  const scratch = mkdtempSync(path.join(tmpdir(), 'trc-sweep-test-'));
+  const child = spawn(NODE, [CHILD], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: scratch } });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    for (let i = 0; i < 600 && !out.includes('\n') && child.exitCode === null; i++) await sleep(100);
+    const work = /^READY (\S+)$/m.exec(out)?.[1];
+    assert.ok(work !== undefined, `the child harness never got ready: ${out}`);
+    const record = JSON.parse(readFileSync(path.join(work, HARNESS_RECORD), 'utf8')) as HarnessRecord;
+    child.kill('SIGKILL');
+    await exited;
+    const before = leftovers(record);
+    assert.deepEqual({ ...before, programs: (before.programs as number) > 0, mounts: (before.mounts as number) > 0, netns: (before.netns as number) > 0 }, { work: true, programs: true, mounts: true, netns: true, lock: true }, 'the killed harness left things behind');
+    assert.ok((await sweepDeadHarnesses(scratch)).includes(work));
+    assert.deepEqual(leftovers(record), { work: false, programs: 0, mounts: 0, netns: 0, lock: false });
+  } finally {
+    // On a failure too: the child goes, and what it made with it.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    await sweepDeadHarnesses(scratch);
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });
