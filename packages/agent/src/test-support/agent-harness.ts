@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startControl, type RunningControl } from '../../../control/src/test-support/program.ts';
-import { cleanHarness, sweepDeadHarnesses, writeHarnessRecord, type HarnessRecord } from './harness-sweep.ts';
+import { cleanHarness, processAlive, sweepDeadHarnesses, writeHarnessRecord, type HarnessRecord } from './harness-sweep.ts';
 import { busyboxLayerTar, buildImage, pushImage } from './image-builder.ts';
 import { startRegistry, type TestRegistry } from './registry.ts';
 import { startAgent, type AgentConfig, type RunningAgent } from '../agent/assemble.ts';
@@ -47,15 +47,7 @@ function claimSubnet(): { readonly octet: number; readonly lock: string } {
       writeFileSync(lock, String(process.pid), { flag: 'wx' });
     } catch {
       const owner = Number(readFileSync(lock, 'utf8').trim() || '0');
-      const alive = owner > 0 && (() => {
-        try {
-          process.kill(owner, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      })();
-      if (alive) continue;
+      if (owner > 0 && processAlive(owner)) continue;
       writeFileSync(lock, String(process.pid));
     }
     return { octet, lock };

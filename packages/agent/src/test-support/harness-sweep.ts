@@ -31,7 +31,8 @@ export function writeHarnessRecord(record: HarnessRecord): void {
   writeFileSync(path.join(record.work, HARNESS_RECORD), `${JSON.stringify(record)}\n`);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one of another user's counts too). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -113,7 +114,7 @@ export async function sweepDeadHarnesses(dir = tmpdir()): Promise<string[]> {
     } catch {
       continue; // not a harness, or one still being set up
     }
-    if (alive(record.pid)) continue;
+    if (processAlive(record.pid)) continue;
     // Claimed by a rename: of two harnesses starting at once, one sweeps.
     try {
       renameSync(path.join(dir, entry, HARNESS_RECORD), path.join(dir, entry, `${HARNESS_RECORD}.swept-by-${process.pid}`));
